@@ -1,0 +1,267 @@
+/**
+ * One profiling run: a small state machine (starting → running → stopping → done) that launches the
+ * target under the harness, tails the run folder, samples memory from outside, and folds it all into
+ * a ProfileModel. The CLI and the extension both use this class; there is no second implementation.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { EventEmitter } from "node:events";
+import { constants as osConstants, platform } from "node:os";
+import { delimiter } from "node:path";
+import type { Profile } from "../protocol/profile";
+import { WmprofError } from "./errors";
+import { ProfileModel } from "./model";
+import { pythonHarnessDir, pythonRunner } from "./paths";
+import { descendants, isAlive, pidsWithEnv } from "./procfs";
+import { createRunDir, RunDirTailer, writeRunInfo, type RunInfo } from "./runDir";
+import { checkTarget, type Target } from "./target";
+import { finalizeProfile } from "./finalize";
+import { createSampler, type SamplerPort } from "./sampling";
+import { version as toolVersion } from "../../package.json";
+
+export interface SessionOptions {
+  target: Target;
+  args: string[];
+  /** Interpreter path, already resolved (see resolvePython). */
+  python: string;
+  pythonVersion?: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  intervalMs?: number;
+  tracemalloc?: boolean;
+  /** Refuse to track more than this many processes (the sampler stops adding new ones). */
+  maxProcesses?: number;
+  /** "inherit": the script owns the terminal (CLI). "pipe": listen to 'stdout'/'stderr' (extension). */
+  stdio: "inherit" | "pipe";
+}
+
+export type SessionState = "starting" | "running" | "stopping" | "done";
+
+export interface LiveStatus {
+  state: SessionState;
+  elapsedMs: number;
+  processes: number;
+  bytesCopied: number;
+}
+
+const POLL_MS = 100;
+const UPDATE_MS = 250;
+const STOP_GRACE_MS = 2000;
+const DRAIN_MS = 1500;
+
+export class ProfileSession {
+  readonly runDir: string;
+  readonly done: Promise<Profile>;
+  private state: SessionState = "starting";
+  private readonly emitter = new EventEmitter();
+  private readonly model: ProfileModel;
+  private readonly tailer: RunDirTailer;
+  private readonly sampler: SamplerPort;
+  private readonly startedAtMs = Date.now();
+  private readonly info: RunInfo;
+  private child!: ChildProcess;
+  private exitCode: number | null = null;
+  private endedAtMs: number | null = null;
+  private stopRequested = false;
+  private pollTimer?: NodeJS.Timeout;
+  private lastUpdateVersion = -1;
+  private lastUpdateAt = 0;
+  private resolveDone!: (p: Profile) => void;
+
+  private constructor(private readonly opts: SessionOptions, private readonly target: Target) {
+    this.runDir = createRunDir();
+    const cwd = opts.cwd ?? process.cwd();
+    this.info = {
+      v: 1,
+      runtime: "python",
+      command: target.kind === "module" ? ["-m", target.name, ...opts.args] : [target.path, ...opts.args],
+      cwd,
+      startedAt: new Date(this.startedAtMs).toISOString(),
+      startedAtMs: this.startedAtMs,
+      python: { executable: opts.python, version: opts.pythonVersion ?? "" },
+    };
+    writeRunInfo(this.runDir, this.info);
+    this.model = new ProfileModel({ startedAtMs: this.startedAtMs });
+    this.tailer = new RunDirTailer(this.runDir, (line) => this.model.ingestLine(line));
+    this.sampler = createSampler({ intervalMs: opts.intervalMs, maxProcesses: opts.maxProcesses });
+    this.sampler.onTick((t, samples) => this.model.addMemoryTick(t, samples));
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  /** Validates the target and starts it. Rejects with a WmprofError for bad input. */
+  static async start(opts: SessionOptions): Promise<ProfileSession> {
+    if (opts.intervalMs !== undefined && !(opts.intervalMs >= 1 && opts.intervalMs <= 60_000)) {
+      throw new WmprofError(`Invalid sample interval ${opts.intervalMs} ms: use a number from 1 to 60000.`);
+    }
+    const target = checkTarget(opts.target, opts.cwd ?? process.cwd());
+    const s = new ProfileSession(opts, target);
+    await s.launch();
+    return s;
+  }
+
+  on(ev: "stdout" | "stderr", cb: (chunk: Buffer) => void): void;
+  on(ev: "update", cb: (s: LiveStatus) => void): void;
+  on(ev: string, cb: (...a: never[]) => void): void {
+    this.emitter.on(ev, cb as (...a: unknown[]) => void);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  status(): LiveStatus {
+    const live = this.model.liveStatus();
+    return {
+      state: this.state,
+      elapsedMs: (this.endedAtMs ?? Date.now()) - this.startedAtMs,
+      processes: live.processes,
+      bytesCopied: live.bytesCopied,
+    };
+  }
+
+  /** The profile so far; cheap enough to call a few times a second. */
+  snapshot(): Profile {
+    return this.buildProfile(this.state !== "done");
+  }
+
+  /** Ends the run: SIGTERM to the whole tree, SIGKILL after a grace period. No orphans. */
+  async stop(): Promise<void> {
+    if (this.state === "done") return;
+    this.stopRequested = true;
+    this.setState("stopping");
+    this.signalTree("SIGTERM");
+    const timer = setTimeout(() => this.signalTree("SIGKILL"), STOP_GRACE_MS);
+    await this.done;
+    clearTimeout(timer);
+  }
+
+  private async launch(): Promise<void> {
+    const harness = pythonHarnessDir();
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.opts.env };
+    env.WMPROF_RUN_DIR = this.runDir;
+    env.WMPROF_HARNESS_DIR = harness;
+    if (this.opts.tracemalloc) env.WMPROF_TRACEMALLOC = "1";
+    else delete env.WMPROF_TRACEMALLOC;
+    env.PYTHONPATH = env.PYTHONPATH ? `${harness}${delimiter}${env.PYTHONPATH}` : harness;
+    const targetArgs = this.target.kind === "module" ? ["-m", this.target.name] : [this.target.path];
+    const pipe = this.opts.stdio === "pipe";
+    const child = spawn(this.opts.python, [pythonRunner(), ...targetArgs, ...this.opts.args], {
+      cwd: this.info.cwd,
+      env,
+      // The CLI leaves the script in the terminal's foreground group (Ctrl-C, input() work as usual);
+      // the extension gives it its own group so that Stop can signal the whole tree at once.
+      detached: pipe,
+      stdio: pipe ? ["ignore", "pipe", "pipe"] : "inherit",
+    });
+    this.child = child;
+    await new Promise<void>((resolve, reject) => {
+      child.once("spawn", () => resolve());
+      child.once("error", (e: NodeJS.ErrnoException) => {
+        this.cleanupTimers();
+        reject(new WmprofError(`Cannot start ${this.opts.python}: ${e.code === "ENOENT" ? "not found" : e.message}. Pass --python PATH.`));
+      });
+    });
+    if (pipe) {
+      child.stdout?.on("data", (d: Buffer) => this.emitter.emit("stdout", d));
+      child.stderr?.on("data", (d: Buffer) => this.emitter.emit("stderr", d));
+    }
+    child.once("exit", (code, signal) => void this.onMainExit(code, signal));
+    if (child.pid !== undefined) this.sampler.watch(child.pid);
+    this.sampler.start();
+    this.pollTimer = setInterval(() => this.tick(), POLL_MS);
+    this.setState("running");
+  }
+
+  private tick(): void {
+    this.tailer.poll();
+    for (const pid of this.model.livePids()) this.sampler.watch(pid);
+    this.maybeEmitUpdate(false);
+  }
+
+  private maybeEmitUpdate(force: boolean): void {
+    const now = Date.now();
+    if (!force && (this.model.version === this.lastUpdateVersion || now - this.lastUpdateAt < UPDATE_MS)) return;
+    this.lastUpdateVersion = this.model.version;
+    this.lastUpdateAt = now;
+    this.emitter.emit("update", this.status());
+  }
+
+  private async onMainExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    this.endedAtMs = Date.now();
+    this.exitCode = code ?? (signal ? -(osConstants.signals[signal] ?? 1) : null);
+    if (this.child.pid !== undefined) this.model.setExit(this.child.pid, this.exitCode, this.endedAtMs);
+    // Children that outlive the main process (daemons, the resource tracker) get a moment to write
+    // their last lines; on Stop they are killed instead.
+    const deadline = Date.now() + (this.stopRequested ? 0 : DRAIN_MS);
+    while (Date.now() < deadline && this.stragglers().length > 0) {
+      await sleep(50);
+      this.tailer.poll();
+    }
+    if (this.stopRequested) this.signalTree("SIGKILL");
+    this.sampler.stop();
+    this.cleanupTimers();
+    this.tailer.finish();
+    this.setState("done");
+    const profile = this.buildProfile(false);
+    this.maybeEmitUpdate(true);
+    this.resolveDone(profile);
+  }
+
+  /** Processes of this run that are still alive (found by the run's env marker and by the tree). */
+  private stragglers(): number[] {
+    const pids = new Set<number>(pidsWithEnv(`WMPROF_RUN_DIR=${this.runDir}`));
+    for (const p of this.model.livePids()) if (p !== this.child.pid && isAlive(p)) pids.add(p);
+    return [...pids].filter((p) => isAlive(p));
+  }
+
+  private signalTree(sig: NodeJS.Signals): void {
+    const root = this.child?.pid;
+    if (root === undefined) return;
+    const pids = new Set<number>([root, ...descendants(root), ...this.stragglers()]);
+    if (this.opts.stdio === "pipe") {
+      try {
+        process.kill(-root, sig);
+      } catch {
+        /* group gone */
+      }
+    }
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
+  private buildProfile(live: boolean): Profile {
+    const wallMs = (this.endedAtMs ?? Date.now()) - this.startedAtMs;
+    const profile = this.model.toProfile({
+      runtime: "python",
+      command: this.info.command,
+      cwd: this.info.cwd,
+      python: this.info.python,
+      exitCode: this.exitCode,
+      wallMs,
+      complete: !live,
+      warnings: this.tailer.oversizedLines ? [`${this.tailer.oversizedLines} oversized event line(s) skipped`] : [],
+      capabilities: { ...this.sampler.capabilities(), platform: platform(), heap: false, tracemalloc: !!this.opts.tracemalloc },
+      toolVersion,
+    });
+    return finalizeProfile(profile);
+  }
+
+  private setState(s: SessionState): void {
+    this.state = s;
+    this.maybeEmitUpdate(true);
+  }
+
+  private cleanupTimers(): void {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
