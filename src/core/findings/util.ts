@@ -1,0 +1,86 @@
+/** Helpers shared by the rules: grouping copy records by call site, wording, severities. */
+import type { Channel, Direction } from "../../protocol/events";
+import type { CopyRecord, Finding, ProcessInfo, Profile, Severity, Site } from "../../protocol/profile";
+import { formatBytes, formatCount, formatSite } from "../format";
+
+export const KiB = 1024;
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+
+export const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+/** Copy records of one channel at one call site (all pids together: N workers run the same line). */
+export interface SiteGroup {
+  channel: Channel;
+  site: Site | null;
+  pids: number[];
+  count: number;
+  bytes: number;
+  pickleNs: number;
+  /** Sum of the records' histograms. */
+  hist: number[];
+}
+
+/**
+ * Group copies by (channel, site). Records without a site are grouped per pid (the stdlib made
+ * the copy; different processes' unknown sites are not the same place).
+ */
+export function groupBySite(
+  copies: readonly CopyRecord[],
+  filter: (c: CopyRecord) => boolean,
+): SiteGroup[] {
+  const groups = new Map<string, SiteGroup>();
+  for (const c of copies) {
+    if (!filter(c)) continue;
+    const key = c.site ? `${c.channel}|${c.site.file}|${c.site.line}` : `${c.channel}|?|${c.pid}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { channel: c.channel, site: c.site, pids: [], count: 0, bytes: 0, pickleNs: 0, hist: [] };
+      groups.set(key, g);
+    }
+    if (!g.pids.includes(c.pid)) g.pids.push(c.pid);
+    g.count += c.count;
+    g.bytes += c.bytes;
+    g.pickleNs += c.pickleNs;
+    c.hist.forEach((n, i) => (g.hist[i] = (g.hist[i] ?? 0) + n));
+  }
+  return [...groups.values()];
+}
+
+export function isDirection(d: Direction): (c: CopyRecord) => boolean {
+  return (c) => c.direction === d;
+}
+
+export const bytes = formatBytes;
+export const count = formatCount;
+
+export function where(site: Site | null, cwd?: string): string {
+  return site ? `at ${formatSite(site, cwd)}` : "(no user frame)";
+}
+
+export function ms(ns: number): string {
+  const v = ns / 1e6;
+  return v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${v.toFixed(v < 10 ? 1 : 0)} ms`;
+}
+
+export function severityBySize(b: number, errorAt: number): Severity {
+  return b >= errorAt ? "error" : "warning";
+}
+
+export function processByPid(profile: Profile): Map<number, ProcessInfo> {
+  const m = new Map<number, ProcessInfo>();
+  for (const p of profile.processes) if (p.tid === undefined && !m.has(p.pid)) m.set(p.pid, p);
+  return m;
+}
+
+/** Most severe first, then the biggest (data.bytes), then by rule id for a stable order. */
+export function sortFindings(findings: Finding[]): Finding[] {
+  const size = (f: Finding): number => (typeof f.data?.bytes === "number" ? f.data.bytes : 0);
+  return findings.sort(
+    (a, b) =>
+      SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+      size(b) - size(a) ||
+      a.rule.localeCompare(b.rule) ||
+      a.message.localeCompare(b.message),
+  );
+}

@@ -1,0 +1,195 @@
+/**
+ * End-to-end: the packaged extension in real VS Code (code-server 4.100.3) in Chromium, profiling
+ * real Python worker scripts. Numbers come from ground truth the fixture scripts write themselves.
+ * Run with `npm run test:e2e` (which runs test/e2e/setup.mjs and `npm run package` first).
+ */
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { FrameLocator } from "playwright-core";
+import { readProfileFile } from "../../src/core/profileFile";
+import { formatBytes as hintBytes } from "../../src/core/format";
+import { formatBytes as panelBytes, formatCount } from "../../src/core/view/format";
+import type { Profile } from "../../src/protocol/profile";
+import { ARTIFACTS, checkPrerequisites, LONG, processesWithMarker, ROOT, waitFor, Workbench } from "./rig";
+
+const FIXTURES = join(__dirname, "fixtures");
+const MARKER = `WMPROF_E2E_MARK_${process.pid}_${Date.now()}`;
+
+/** A fresh workspace with the fixture scripts and a marker in every profiled process's environment. */
+function makeWorkspace(name: string, settings: Record<string, unknown>): string {
+  const ws = mkdtempSync(join(tmpdir(), `wmprof-e2e-ws-${name}-`));
+  for (const f of readdirSync(FIXTURES)) if (f.endsWith(".py")) copyFileSync(join(FIXTURES, f), join(ws, f));
+  mkdirSync(join(ws, ".vscode"));
+  writeFileSync(join(ws, ".vscode", "settings.json"), JSON.stringify(settings, null, 2));
+  return ws;
+}
+
+function putLine(script: string): number {
+  return readFileSync(script, "utf8").split("\n").findIndex((l) => l.includes("# PUT_LINE")) + 1;
+}
+
+/** Canvases in the panel that have at least one drawn (non-transparent) pixel. */
+async function drawnCanvases(view: FrameLocator): Promise<number> {
+  return view.locator("canvas").evaluateAll((canvases) =>
+    canvases.filter((c) => {
+      const canvas = c as HTMLCanvasElement;
+      if (!canvas.width || !canvas.height) return false;
+      const data = canvas.getContext("2d")?.getImageData(0, 0, canvas.width, canvas.height).data;
+      if (!data) return false;
+      for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) return true;
+      return false;
+    }).length,
+  );
+}
+
+async function totalText(view: FrameLocator, id: string): Promise<string> {
+  return ((await view.locator(`[data-total="${id}"]`).textContent({ timeout: 5_000 })) ?? "").trim();
+}
+
+describe("Worker Memory in VS Code (code-server)", { timeout: 30 * 60_000 }, () => {
+  const wb = new Workbench("main");
+  let ws = "";
+  let saved: Profile;
+  let savedPath = "";
+
+  before(async () => {
+    checkPrerequisites();
+    ws = makeWorkspace("main", { "workerMemory.env": { [MARKER]: "1" } });
+    // A saved profile made by the CLI (same core), for Open Profile.
+    savedPath = join(mkdtempSync(join(tmpdir(), "wmprof-e2e-saved-")), "saved.wmprof.json");
+    const cli = spawnSync(process.execPath, [join(ROOT, "dist", "cli.js"), "run", "--quiet", "--out", savedPath, join(FIXTURES, "queue_copy.py")], {
+      encoding: "utf8",
+      cwd: mkdtempSync(join(tmpdir(), "wmprof-e2e-cli-")),
+      timeout: LONG,
+    });
+    assert.equal(cli.status, 0, `wmprof run failed: ${cli.stderr}`);
+    saved = readProfileFile(savedPath);
+    await wb.start(ws, { disableTrust: true });
+  });
+
+  after(async () => {
+    if (process.env.WMPROF_E2E_KEEP) console.log(`code-server log:\n${wb.log}`);
+    await wb.stop();
+    if (ws && !process.env.WMPROF_E2E_KEEP) rmSync(ws, { recursive: true, force: true });
+    // Whatever happened above, nothing we started may outlive the suite.
+    for (const pid of processesWithMarker(MARKER)) process.kill(pid, "SIGKILL");
+  });
+
+  it("Open Profile… renders a saved profile: totals and drawn charts", () =>
+    wb.step("open-profile", async () => {
+      await wb.runCommand("Worker Memory: Open Profile…");
+      await wb.answerFileDialog(savedPath);
+      const view = wb.webview();
+      const expected = panelBytes(saved.totals.bytesSent);
+      await waitFor(`the panel to show ${expected} sent`, async () => (await totalText(view, "sent")) === expected || undefined);
+      assert.equal(await totalText(view, "processes"), formatCount(saved.totals.processes));
+      await waitFor("drawn charts", async () => (await drawnCanvases(view)) >= 2 || undefined);
+      await wb.screenshot("open-profile");
+    }));
+
+  it("Profile Current File runs the script: panel totals, drawn charts, a hint at the put() line", () =>
+    wb.step("profile-current-file", async () => {
+      const script = join(ws, "queue_copy.py");
+      await wb.openFile("queue_copy.py");
+      await wb.runCommand("Worker Memory: Profile Current File");
+      const view = wb.webview();
+      await waitFor("the run to complete", async () => ((await view.locator("#wm-status-badge").textContent({ timeout: 5_000 })) === "Complete") || undefined);
+      const truth = JSON.parse(readFileSync(join(ws, "ground_truth.json"), "utf8")) as { puts: number; pickled: number; bytes: number };
+      // The script's own figure: N puts of `pickled` bytes, all through the queue.
+      await waitFor(`${panelBytes(truth.bytes)} sent`, async () => (await totalText(view, "sent")) === panelBytes(truth.bytes) || undefined);
+      const siteRow = view.locator("#wm-sites-table tbody tr", { hasText: `queue_copy.py:${putLine(script)}` }).filter({ hasText: "send" });
+      await siteRow.first().waitFor({ state: "visible" });
+      assert.match(await siteRow.first().innerText(), new RegExp(`\\b${formatCount(truth.puts)}\\b`));
+      await waitFor("drawn charts", async () => (await drawnCanvases(view)) >= 2 || undefined);
+      const shot = await wb.screenshot("profile-current-file");
+      mkdirSync(join(ROOT, "docs", "images"), { recursive: true });
+      copyFileSync(shot, join(ROOT, "docs", "images", "panel.png"));
+
+      // The editor hint, rendered by VS Code as injected text after the put() line.
+      await wb.openFile("queue_copy.py");
+      const hint = `⇄ ${hintBytes(truth.bytes)} pickled · ${formatCount(truth.puts)} puts · queue`;
+      const text = await waitFor(`the hint "${hint}"`, async () => {
+        const t = await wb.editorText();
+        return t.includes(hint) ? t : undefined;
+      });
+      const hintLine = text.split("\n").find((l) => l.includes(hint)) ?? "";
+      assert.match(hintLine, /q\.put\(payload\)/, "the hint is on the put() line");
+      await wb.screenshot("editor-hint");
+
+      await wb.runCommand("Worker Memory: Clear Hints");
+      await waitFor("the hint to disappear", async () => !(await wb.editorText()).includes("⇄") || undefined);
+    }));
+
+  it("Stop (status-bar item) ends a long-running script and leaves no process behind", () =>
+    wb.step("stop", async () => {
+      await wb.openFile("long_run.py");
+      // This time through the editor-title button rather than the palette.
+      await wb.page.locator('.editor-group-container.active .editor-actions [aria-label*="Profile Current File"]').first().click();
+      // main + 3 spinning workers, all carrying the marker from workerMemory.env.
+      await waitFor("the script and its workers to run", () => processesWithMarker(MARKER).length >= 4 || undefined);
+      const item = wb.statusItem(/copied/);
+      await waitFor("the status bar to show the live run", async () => /\d+ process(es)? · .* copied/.test((await item.first().innerText({ timeout: 5_000 })) ?? "") || undefined);
+      await wb.screenshot("long-run-live");
+      await item.first().click();
+      await waitFor("every process of the run to end", () => processesWithMarker(MARKER).length === 0 || undefined);
+      const view = wb.webview();
+      await waitFor("the panel to show the stopped run", async () => {
+        const badge = (await view.locator("#wm-status-badge").textContent({ timeout: 5_000 })) ?? "";
+        return badge.startsWith("Exited") || undefined;
+      });
+      await waitFor("the status-bar item to go away", async () => (await item.count()) === 0 || undefined);
+      await wb.screenshot("long-run-stopped");
+    }));
+
+  it("Export Profile… writes the last run as wmprof/1 JSON", () =>
+    wb.step("export", async () => {
+      const out = join(ws, "exported.wmprof.json");
+      await wb.runCommand("Worker Memory: Export Profile…");
+      await wb.answerFileDialog(out);
+      await waitFor("the exported file", () => existsSync(out) || undefined);
+      const p = readProfileFile(out);
+      assert.match(p.command[0] ?? "", /long_run\.py$/);
+      assert.ok(p.processes.length >= 4, `expected the main process and 3 workers, got ${p.processes.length}`);
+    }));
+});
+
+describe("Worker Memory in Restricted Mode (Workspace Trust on)", { timeout: 20 * 60_000 }, () => {
+  const wb = new Workbench("trust");
+  let ws = "";
+  const marker = `${MARKER}_TRUST`;
+
+  before(async () => {
+    checkPrerequisites();
+    ws = makeWorkspace("trust", {});
+    // User-level settings (workspace values of workerMemory.env are ignored in Restricted Mode).
+    await wb.start(ws, { disableTrust: false, settings: { "workerMemory.env": { [marker]: "1" } } });
+  });
+
+  after(async () => {
+    await wb.stop();
+    if (ws) rmSync(ws, { recursive: true, force: true });
+    for (const pid of processesWithMarker(marker)) process.kill(pid, "SIGKILL");
+  });
+
+  it("Profile Current File refuses, says why, and runs nothing", () =>
+    wb.step("restricted-mode", async () => {
+      await wb.page.locator(".statusbar-item", { hasText: "Restricted Mode" }).first().waitFor({ state: "visible" });
+      await wb.openFile("must_not_run.py");
+      await wb.runCommand("Worker Memory: Profile Current File");
+      await wb.notification(/Restricted Mode/).first().waitFor({ state: "visible" });
+      await wb.screenshot("restricted-mode");
+      // The Explorer's context-menu entry goes through the same check.
+      await wb.page.locator(".notifications-toasts .notification-toast .codicon-notifications-clear").first().click().catch(() => undefined);
+      await wb.explorerMenu("must_not_run.py", "Profile Current File");
+      await wb.notification(/Restricted Mode/).first().waitFor({ state: "visible" });
+      // Give a (wrongly) started script every chance to show itself before concluding it never ran.
+      await new Promise((r) => setTimeout(r, 5_000));
+      assert.equal(existsSync(join(ws, "RAN.txt")), false, "the script ran in an untrusted workspace");
+      assert.deepEqual(processesWithMarker(marker), []);
+      assert.equal(existsSync(ARTIFACTS), true);
+    }));
+});

@@ -1,0 +1,120 @@
+/**
+ * Copy-on-write breakage measured on real processes (examples/cow_list_vs_array.py): a parent
+ * builds 6,000,000 ints and forks two children that only read them. With a list, each child ends
+ * with ≥ 120 MB of private dirty memory (refcount writes copied the pages); with array('q') it
+ * stays ≤ 30 MB. The children park on a signal file so the last sample is taken while they live.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { MemorySampler, type ProcessSeries } from "../../src/core/memory/sampler";
+import { applyCow } from "../../src/core/memory/cow";
+import { runFindings } from "../../src/core/findings";
+import type { ProcessInfo, Profile } from "../../src/protocol/profile";
+
+const ROOT = resolve(__dirname, "..", "..");
+const PYTHON = process.env.WMPROF_PYTHON ?? "python3";
+const MB = 1024 * 1024;
+const linux = process.platform === "linux" && existsSync("/proc/self/smaps_rollup");
+
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function toProcessInfo(s: ProcessSeries, t0: number, startMethod: ProcessInfo["startMethod"], role: ProcessInfo["role"]): ProcessInfo {
+  return {
+    pid: s.pid, ppid: s.ppid, role, startMethod, name: null,
+    startedAt: s.firstSeen - t0, endedAt: s.exitedAt === null ? null : s.exitedAt - t0, exitCode: 0, instrumented: false,
+    samples: s.samples.map((x) => ({ ...x, t: x.t - t0 })), peak: s.peak, heap: [],
+  };
+}
+
+async function runCase(kind: "list" | "array") {
+  const dir = mkdtempSync(join(tmpdir(), "wmprof-cow-"));
+  const t0 = Date.now();
+  const child = spawn(PYTHON, [join(ROOT, "examples/cow_list_vs_array.py"), "--kind", kind, "--sync", dir], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on("close", r));
+  const sampler = new MemorySampler();
+  try {
+    assert.ok(child.pid);
+    sampler.watch(child.pid, { role: "main", startMethod: null });
+    sampler.start();
+    const ready = () => readdirSync(dir).filter((f) => /^ready-\d+$/.test(f)).map((f) => Number(f.slice(6)));
+    await waitFor(() => ready().length === 2 || child.exitCode !== null, "both children to read the data");
+    assert.equal(ready().length, 2, stderr);
+    sampler.sampleOnce({ full: true }); // final sample while the children are parked
+    const kids = ready();
+    const by = sampler.seriesByPid();
+    const parent = by.get(child.pid);
+    assert.ok(parent, "parent sampled");
+    const children = kids.map((pid) => by.get(pid));
+    for (const c of children) {
+      assert.ok(c, "child discovered in /proc without the harness");
+      assert.equal(c.ppid, child.pid);
+      assert.equal(c.smaps, "ok");
+    }
+    writeFileSync(join(dir, "release"), "");
+    const code = await exited;
+    assert.equal(code, 0, stderr);
+    sampler.sampleOnce();
+    const processes = [
+      toProcessInfo(parent, t0, null, "main"),
+      ...children.map((c) => toProcessInfo(c as ProcessSeries, t0, "fork", "worker")),
+    ];
+    applyCow(processes);
+    return { children: children as ProcessSeries[], processes, stats: sampler.stats() };
+  } finally {
+    sampler.stop();
+    if (child.exitCode === null) child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function profileOf(processes: ProcessInfo[]): Profile {
+  return {
+    schema: "wmprof/1", tool: { name: "wmprof", version: "test" }, runtime: "python", command: ["cow_list_vs_array.py"],
+    cwd: ROOT, python: null, exitCode: 0, startedAt: new Date().toISOString(), wallMs: 0, complete: true, warnings: [],
+    capabilities: { platform: "linux", pss: true, uss: true, heap: false, tracemalloc: false },
+    processes, copies: [], sharedMemory: [], timeline: { bucketMs: 100, t: [], bytes: {} },
+    totals: { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0, processes: processes.length, peakPssSum: null, peakRssSum: null, sharedMemoryBytes: 0, maxCowBrokenBytes: null },
+    findings: [], stats: { eventLines: 0, malformedLines: 0, samples: 0 },
+  };
+}
+
+test("fork children iterating a 6M-int list copy ≥ 120 MB each and cow-refcount-breakage fires", { skip: !linux && "needs Linux smaps_rollup" }, async () => {
+  const { children, processes } = await runCase("list");
+  for (const c of children) {
+    const last = c.samples[c.samples.length - 1];
+    assert.ok(last?.privateDirty !== null && last?.privateDirty !== undefined);
+    assert.ok(last.privateDirty >= 120 * MB, `child ${c.pid} private dirty ${(last.privateDirty / MB).toFixed(1)} MB`);
+    assert.ok(last.uss !== null && last.pss !== null && last.uss <= last.pss && last.pss <= last.rss, "USS ≤ PSS ≤ RSS");
+  }
+  for (const p of processes.slice(1)) {
+    assert.ok((p.cowBrokenBytes ?? 0) >= 120 * MB);
+    assert.ok((p.cowInheritedBytes ?? 0) >= 120 * MB, `inherited copies ${((p.cowInheritedBytes ?? 0) / MB).toFixed(1)} MB`);
+  }
+  const f = runFindings(profileOf(processes)).find((x) => x.rule === "cow-refcount-breakage");
+  assert.ok(f, "cow-refcount-breakage fires");
+  assert.equal(f.data?.count, 2);
+});
+
+test("with array('q') the same children stay ≤ 30 MB private dirty and nothing fires", { skip: !linux && "needs Linux smaps_rollup" }, async () => {
+  const { children, processes } = await runCase("array");
+  for (const c of children) {
+    const last = c.samples[c.samples.length - 1];
+    assert.ok(last?.privateDirty !== null && last?.privateDirty !== undefined);
+    assert.ok(last.privateDirty <= 30 * MB, `child ${c.pid} private dirty ${(last.privateDirty / MB).toFixed(1)} MB`);
+  }
+  assert.deepEqual(runFindings(profileOf(processes)).filter((x) => x.rule === "cow-refcount-breakage"), []);
+});

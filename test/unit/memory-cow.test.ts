@@ -1,0 +1,81 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { analyzeCow, applyCow, cowAnalyses, findProcessAt } from "../../src/core/memory/cow";
+import { MB, ProfileBuilder } from "./support/profileBuilder";
+
+function tree() {
+  return new ProfileBuilder()
+    .process({ pid: 10, role: "main" })
+    .memory(10, [[0, { anon: 20 * MB }], [100, { anon: 240 * MB }], [300, { anon: 240 * MB }], [900, { anon: 240 * MB }]]);
+}
+
+test("inherited copies = Private_Dirty − own allocations, bounded by what was inherited", () => {
+  const p = tree()
+    .process({ pid: 11, ppid: 10, startMethod: "fork", startedAt: 150 })
+    // the child copies 150 MB of inherited pages and allocates 40 MB of its own
+    .memory(11, [
+      [200, { privateDirty: 2 * MB, anon: 241 * MB }],
+      [500, { privateDirty: 100 * MB, anon: 260 * MB }],
+      [800, { privateDirty: 190 * MB, anon: 280 * MB }],
+    ])
+    .build();
+  const a = analyzeCow(p.processes[1]!, p.processes[0]);
+  assert.ok(a);
+  assert.equal(a.inheritedSize, 240 * MB, "min(child's first RssAnon, parent's RssAnon around the fork)");
+  assert.deepEqual(a.series.map((x) => [x.broken / MB, x.own / MB, x.inherited / MB]), [
+    [2, 1, 1],
+    [100, 20, 80],
+    [190, 40, 150],
+  ]);
+  assert.equal(a.brokenBytes, 190 * MB);
+  assert.equal(a.inheritedBytes, 150 * MB);
+  assert.equal(a.inheritedFraction, 150 / 240);
+  assert.equal(a.gc.cause, "unknown");
+});
+
+test("applyCow fills fork and forkserver children only; spawn children and the main process are left alone", () => {
+  const p = tree()
+    .process({ pid: 11, ppid: 10, startMethod: "fork", startedAt: 150 })
+    .memory(11, [[200, { privateDirty: 185 * MB, anon: 240 * MB }]])
+    .process({ pid: 12, ppid: 10, startMethod: "spawn", startedAt: 150 })
+    .memory(12, [[200, { privateDirty: 60 * MB, anon: 60 * MB }]])
+    .process({ pid: 13, ppid: 10, startMethod: "fork", startedAt: 150 }) // no smaps data
+    .memory(13, [[200, { rss: 240 * MB }]])
+    .build();
+  const out = applyCow(p.processes);
+  assert.equal(out, p.processes);
+  assert.equal(p.processes[1]?.cowBrokenBytes, 185 * MB);
+  assert.equal(p.processes[1]?.cowInheritedBytes, 185 * MB);
+  assert.equal(p.processes[2]?.cowBrokenBytes, undefined);
+  assert.equal(p.processes[3]?.cowBrokenBytes, null);
+  assert.equal(p.processes[0]?.cowBrokenBytes, undefined);
+  assert.equal(cowAnalyses(p.processes).length, 1);
+});
+
+test("a reused parent pid resolves to the process alive at the child's start", () => {
+  const p = new ProfileBuilder()
+    .process({ pid: 10, startedAt: 0, endedAt: 100 })
+    .process({ pid: 10, startedAt: 200, endedAt: 900 })
+    .build();
+  assert.equal(findProcessAt(p.processes, 10, 50), p.processes[0]);
+  assert.equal(findProcessAt(p.processes, 10, 300), p.processes[1]);
+});
+
+test("gc attribution: growth inside intervals with a generation-2 collection", () => {
+  const p = tree()
+    .heap(10, [{ t: 120, collections: [50, 4, 1] }])
+    .process({ pid: 11, ppid: 10, startMethod: "fork", startedAt: 150 })
+    .memory(11, [
+      [200, { privateDirty: 1 * MB, anon: 240 * MB }],
+      [400, { privateDirty: 2 * MB, anon: 240 * MB }],
+      [500, { privateDirty: 120 * MB, anon: 240 * MB }],
+      [800, { privateDirty: 126 * MB, anon: 240 * MB }],
+    ])
+    .heap(11, [{ t: 400, collections: [50, 4, 1] }, { t: 550, collections: [51, 4, 2] }, { t: 850, collections: [53, 4, 2] }])
+    .build();
+  const a = analyzeCow(p.processes[1]!, p.processes[0]);
+  assert.equal(a?.gc.cause, "gc");
+  assert.equal(a?.gc.fullCollections, 1);
+  assert.equal(a?.gc.growthDuringGc, 118 * MB);
+  assert.equal(a?.gc.growth, 125 * MB);
+});

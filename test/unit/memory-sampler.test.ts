@@ -1,0 +1,524 @@
+/**
+ * MemorySampler against a fake /proc tree (a folder): kernels without smaps_rollup, statm-only
+ * processes, discovery by ppid scan, pid reuse, zombies, permission errors, processes vanishing,
+ * carry-forward of smaps figures, the smaps schedule, decimation, and the macOS `ps` path.
+ * Real /proc is exercised in test/harness/memory-*.test.ts.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { adaptiveInterval, MemorySampler, type SamplerOptions } from "../../src/core/memory/sampler";
+import { nodeProcFs, type ProcFs } from "../../src/core/memory/procfs";
+
+const KiB = 1024;
+const MiB = 1024 * 1024;
+
+interface FakeProcess {
+  ppid: number;
+  state?: string;
+  starttime?: number;
+  minflt?: number;
+  majflt?: number;
+  /** kB */
+  rss: number;
+  anon?: number;
+  hwm?: number;
+  /** smaps_rollup figures in kB; absent = no smaps_rollup file (old kernel). */
+  smaps?: { rss?: number; pss: number; pssShmem?: number; sc: number; sd: number; pc: number; pd: number; swap?: number };
+  /** false: no status file (statm only) */
+  status?: boolean;
+  statm?: [resident: number, shared: number];
+}
+
+class FakeProcTree {
+  readonly root = mkdtempSync(join(tmpdir(), "wmprof-fakeproc-"));
+  readonly procs = new Map<number, FakeProcess>();
+  /** pids whose files answer ESRCH (process gone, kernel side) */
+  readonly dead = new Set<number>();
+  /** paths answering EACCES */
+  readonly denied = new Set<string>();
+
+  set(pid: number, p: FakeProcess): void {
+    this.procs.set(pid, p);
+    const dir = join(this.root, String(pid));
+    mkdirSync(dir, { recursive: true });
+    const st = p.state ?? "S";
+    const rssPages = Math.round(p.rss / 4);
+    writeFileSync(
+      join(dir, "stat"),
+      `${pid} (python3) ${st} ${p.ppid} ${pid} ${pid} 0 -1 4194304 ${p.minflt ?? 100} 0 ${p.majflt ?? 0} 0 1 1 0 0 20 0 1 0 ` +
+        `${p.starttime ?? 1000 + pid} 226697216 ${rssPages} 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 17 1 0 0\n`,
+    );
+    if (p.status !== false) {
+      const vm = st === "Z" ? "" : `VmHWM:\t${p.hwm ?? p.rss} kB\nVmRSS:\t${p.rss} kB\nRssAnon:\t${p.anon ?? p.rss} kB\nRssFile:\t0 kB\nRssShmem:\t0 kB\n`;
+      writeFileSync(join(dir, "status"), `Name:\tpython3\nState:\t${st}\nPPid:\t${p.ppid}\n${vm}Threads:\t1\n`);
+    } else rmSync(join(dir, "status"), { force: true });
+    const [res, shared] = p.statm ?? [rssPages, Math.round((p.rss - (p.anon ?? p.rss)) / 4)];
+    writeFileSync(join(dir, "statm"), `9999 ${res} ${shared} 1 0 100 0\n`);
+    if (p.smaps) {
+      const s = p.smaps;
+      writeFileSync(
+        join(dir, "smaps_rollup"),
+        `00400000-7fff00000000 ---p 00000000 00:00 0  [rollup]\nRss: ${s.rss ?? p.rss} kB\nPss: ${s.pss} kB\n` +
+          `Pss_Shmem: ${s.pssShmem ?? 0} kB\nShared_Clean: ${s.sc} kB\nShared_Dirty: ${s.sd} kB\n` +
+          `Private_Clean: ${s.pc} kB\nPrivate_Dirty: ${s.pd} kB\nSwap: ${s.swap ?? 0} kB\n`,
+      );
+    } else rmSync(join(dir, "smaps_rollup"), { force: true });
+  }
+
+  update(pid: number, patch: Partial<FakeProcess>): void {
+    const p = this.procs.get(pid);
+    assert.ok(p);
+    this.set(pid, { ...p, ...patch });
+  }
+
+  /** A ProcFs over the folder that answers ESRCH for dead pids and EACCES for denied paths. */
+  fs(): ProcFs & { opens: string[] } {
+    const opens: string[] = [];
+    const pidOf = (path: string): number => Number(path.slice(this.root.length + 1).split("/")[0]);
+    const fds = new Map<number, number>();
+    const check = (path: string): void => {
+      if (this.denied.has(path)) throw Object.assign(new Error(`EACCES: ${path}`), { code: "EACCES" });
+      if (this.dead.has(pidOf(path))) throw Object.assign(new Error(`ESRCH: ${path}`), { code: "ESRCH" });
+    };
+    return {
+      opens,
+      open: (path) => {
+        check(path);
+        opens.push(path.slice(this.root.length));
+        const fd = nodeProcFs.open(path);
+        fds.set(fd, pidOf(path));
+        return fd;
+      },
+      read: (fd, buf, offset, length, position) => {
+        if (this.dead.has(fds.get(fd) ?? -1)) throw Object.assign(new Error("ESRCH"), { code: "ESRCH" });
+        return nodeProcFs.read(fd, buf, offset, length, position);
+      },
+      close: (fd) => {
+        fds.delete(fd);
+        nodeProcFs.close(fd);
+      },
+      readdir: (path) => nodeProcFs.readdir(path).filter((n) => !this.dead.has(Number(n))),
+    };
+  }
+
+  cleanup(): void {
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+function sampler(tree: FakeProcTree, extra: SamplerOptions = {}) {
+  let t = 1_700_000_000_000;
+  let clock = 0;
+  const fs = tree.fs();
+  const s = new MemorySampler({ procRoot: tree.root, platform: "linux", fs, now: () => t, clock: () => clock, pageSize: 4096, ...extra });
+  return {
+    s,
+    fs,
+    /** advance both clocks and take one sample */
+    tick(ms = 50, full = false) {
+      t += ms;
+      clock += ms;
+      s.sampleOnce({ full });
+    },
+  };
+}
+
+function only<T>(xs: T[]): T {
+  assert.equal(xs.length, 1);
+  return xs[0] as T;
+}
+
+test("a kernel without smaps_rollup: RSS from status, PSS/USS null (not 0), capabilities say so", () => {
+  const tree = new FakeProcTree();
+  try {
+    tree.set(100, { ppid: 1, rss: 2048, anon: 1024 });
+    const { s, tick } = sampler(tree);
+    assert.equal(s.watch(100), true);
+    tick();
+    tick(50, true);
+    const series = only(s.series());
+    assert.equal(series.smaps, "unsupported");
+    assert.equal(series.samples.length, 2);
+    for (const x of series.samples) {
+      assert.equal(x.rss, 2048 * KiB);
+      assert.equal(x.anon, 1024 * KiB);
+      assert.equal(x.pss, null);
+      assert.equal(x.uss, null);
+      assert.equal(x.privateDirty, null);
+      assert.equal(x.minflt, 100);
+    }
+    assert.deepEqual(s.capabilities(), { platform: "linux", pss: false, uss: false, rss: true, source: "status" });
+    assert.equal(s.stats().smapsReads, 0);
+    assert.deepEqual(s.peakSums(), { pss: null, rss: 2048 * KiB });
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("no status file: RSS from statm (resident pages, anon = resident − shared)", () => {
+  const tree = new FakeProcTree();
+  try {
+    tree.set(100, { ppid: 1, rss: 400, status: false, statm: [100, 30] });
+    const { s, tick } = sampler(tree);
+    s.watch(100);
+    tick();
+    const x = only(only(s.series()).samples);
+    assert.equal(x.rss, 100 * 4096);
+    assert.equal(x.anon, 70 * 4096);
+    assert.equal(x.pss, null);
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("smaps_rollup figures: PSS, USS = Private_Clean + Private_Dirty, carried forward between reads", () => {
+  const tree = new FakeProcTree();
+  try {
+    tree.set(100, { ppid: 1, rss: 10_000, smaps: { pss: 8000, pssShmem: 100, sc: 3000, sd: 1000, pc: 2000, pd: 4000, swap: 5 } });
+    const { s, tick } = sampler(tree);
+    s.watch(100);
+    tick();
+    // the smaps file changes, and so does RSS, but the next tick comes 5 ms later: too soon to re-read
+    tree.update(100, { rss: 10_100, minflt: 200, smaps: { pss: 9000, sc: 3000, sd: 1000, pc: 2000, pd: 5000 } });
+    tick(5);
+    const [a, b] = only(s.series()).samples;
+    assert.ok(a && b);
+    assert.equal(a.pss, 8000 * KiB);
+    assert.equal(a.uss, 6000 * KiB);
+    assert.equal(a.privateDirty, 4000 * KiB);
+    assert.equal(a.sharedClean, 3000 * KiB);
+    assert.equal(a.sharedDirty, 1000 * KiB);
+    assert.equal(a.pssShmem, 100 * KiB);
+    assert.equal(a.swap, 5 * KiB);
+    assert.equal(b.rss, 10_100 * KiB, "status is read every tick");
+    assert.equal(b.minflt, 200, "stat is read every tick");
+    assert.equal(b.pss, 8000 * KiB, "smaps figures carried forward, not zeroed");
+    assert.equal(b.privateDirty, 4000 * KiB);
+    assert.equal(s.stats().smapsReads, 1);
+    tick(100);
+    const c = only(s.series()).samples[2];
+    assert.equal(c?.pss, 9000 * KiB, "re-read once due and something changed");
+    assert.equal(only(s.series()).peak.pss, 9000 * KiB);
+    assert.deepEqual(s.capabilities(), { platform: "linux", pss: true, uss: true, rss: true, source: "smaps_rollup" });
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("carried-forward figures never exceed the current RSS", () => {
+  const tree = new FakeProcTree();
+  try {
+    tree.set(100, { ppid: 1, rss: 200_000, smaps: { pss: 190_000, sc: 1000, sd: 0, pc: 0, pd: 190_000 } });
+    const { s, tick } = sampler(tree);
+    s.watch(100);
+    tick();
+    tree.update(100, { rss: 10_000 }); // freed most of it; smaps not re-read yet (5 ms later)
+    tick(5);
+    const last = only(s.series()).samples[1];
+    assert.equal(last?.rss, 10_000 * KiB);
+    assert.equal(last?.pss, 10_000 * KiB);
+    assert.equal(last?.privateDirty, 10_000 * KiB);
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("smaps schedule: unchanged trees are not re-read until smapsMaxAgeMs; changes are", () => {
+  const tree = new FakeProcTree();
+  try {
+    tree.set(100, { ppid: 1, rss: 1000, smaps: { pss: 900, sc: 0, sd: 0, pc: 0, pd: 900 } });
+    tree.set(101, { ppid: 100, rss: 1000, smaps: { pss: 900, sc: 0, sd: 0, pc: 0, pd: 900 } });
+    const { s, tick } = sampler(tree, { smapsMaxAgeMs: 5000 });
+    s.watch(100);
+    tick();
+    assert.equal(s.stats().smapsReads, 2, "first reads of both");
+    for (let i = 0; i < 20; i++) tick(200); // 4 s, nothing changes
+    assert.equal(s.stats().smapsReads, 2);
+    tree.update(101, { minflt: 5000 }); // a child faults: PSS of both can change
+    tick(200);
+    assert.equal(s.stats().smapsReads, 4);
+    for (let i = 0; i < 30; i++) tick(200); // 6 s more: the max age forces one re-read each
+    assert.equal(s.stats().smapsReads, 6);
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("smaps budget: a busy tree gets at most smapsBudget of the clock for smaps reads", () => {
+  const tree = new FakeProcTree();
+  try {
+    for (let i = 0; i < 10; i++) tree.set(200 + i, { ppid: 1, rss: 1000, smaps: { pss: 900, sc: 0, sd: 0, pc: 0, pd: 900 } });
+    // every smaps read "costs" 10 ms on the injected clock
+    let clock = 0;
+    const fs = tree.fs();
+    const costly: ProcFs = {
+      ...fs,
+      open: (path) => {
+        if (path.endsWith("smaps_rollup")) clock += 10;
+        return fs.open(path);
+      },
+    };
+    const s = new MemorySampler({ procRoot: tree.root, platform: "linux", fs: costly, clock: () => clock, smapsBudget: 0.01, discover: false });
+    for (let i = 0; i < 10; i++) s.watch(200 + i);
+    let minflt = 100;
+    const start = clock;
+    for (let i = 0; i < 1000; i++) {
+      minflt++;
+      tree.update(200 + (i % 10), { minflt }); // always something changing
+      clock += 50;
+      s.sampleOnce();
+    }
+    const elapsed = clock - start;
+    const spent = s.stats().smapsReads * 10;
+    // 10 first reads are free of the budget; after that ≤ 1 % of the clock (+ one burst)
+    assert.ok(spent <= 100 + 0.01 * elapsed + 50 + 10, `spent ${spent} ms of ${elapsed}`);
+    assert.ok(s.stats().smapsReads > 10, "but it does re-read");
+    // per process: never more often than 100 × its 10 ms cost = 1 s
+    const reads = fs.opens.filter((p) => p.endsWith("smaps_rollup"));
+    assert.ok(reads.length === s.stats().smapsReads);
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("descendants found by scanning ppids when there are no children files; strangers ignored", () => {
+  const tree = new FakeProcTree();
+  try {
+    tree.set(100, { ppid: 1, rss: 1000 });
+    tree.set(101, { ppid: 100, rss: 1000 });
+    tree.set(102, { ppid: 101, rss: 1000 }); // grandchild
+    tree.set(200, { ppid: 1, rss: 1000 }); // unrelated
+    const { s, tick } = sampler(tree);
+    const seen: number[] = [];
+    s.onProcess((x) => seen.push(x.pid));
+    s.watch(100, { role: "main", startMethod: null, name: "MainProcess" });
+    tick();
+    assert.deepEqual(seen.sort(), [100, 101, 102]);
+    const by = s.seriesByPid();
+    assert.equal(by.get(101)?.ppid, 100);
+    assert.equal(by.get(102)?.ppid, 101);
+    assert.equal(by.get(101)?.watched, false);
+    assert.equal(by.get(100)?.info.role, "main");
+    assert.equal(by.get(100)?.samples.length, 1);
+    assert.equal(by.get(102)?.samples.length, 1, "sampled in the tick that found it");
+    // a later watch() of a discovered process marks it watched and keeps its series
+    s.watch(101, { role: "worker", startMethod: "fork", name: "ForkPoolWorker-1" });
+    tick();
+    assert.equal(s.seriesByPid().get(101)?.watched, true);
+    assert.equal(s.seriesByPid().get(101)?.samples.length, 2);
+    assert.equal(s.series().length, 3);
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("descendants found through /proc/<pid>/task/<tid>/children when the kernel has them", () => {
+  const tree = new FakeProcTree();
+  try {
+    tree.set(100, { ppid: 1, rss: 1000 });
+    tree.set(101, { ppid: 100, rss: 1000 });
+    tree.set(200, { ppid: 100, rss: 1000 }); // listed nowhere: the children file is authoritative
+    mkdirSync(join(tree.root, "100/task/100"), { recursive: true });
+    mkdirSync(join(tree.root, "101/task/101"), { recursive: true });
+    writeFileSync(join(tree.root, "100/task/100/children"), "101 ");
+    writeFileSync(join(tree.root, "101/task/101/children"), "");
+    const { s, tick } = sampler(tree);
+    s.watch(100);
+    tick();
+    assert.deepEqual(s.series().map((x) => x.pid).sort(), [100, 101]);
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("a process that vanishes, a zombie and a permission error do not crash or corrupt the series", () => {
+  const tree = new FakeProcTree();
+  try {
+    tree.set(100, { ppid: 1, rss: 1000, smaps: { pss: 900, sc: 0, sd: 0, pc: 0, pd: 900 } });
+    tree.set(101, { ppid: 100, rss: 2000, smaps: { pss: 1900, sc: 0, sd: 0, pc: 0, pd: 1900 } });
+    tree.set(102, { ppid: 100, rss: 3000, smaps: { pss: 2900, sc: 0, sd: 0, pc: 0, pd: 2900 } });
+    tree.set(103, { ppid: 100, rss: 4000, smaps: { pss: 3900, sc: 0, sd: 0, pc: 0, pd: 3900 } });
+    tree.denied.add(join(tree.root, "103/smaps_rollup"));
+    const { s, tick } = sampler(tree);
+    const exits: number[] = [];
+    s.onExit((x) => exits.push(x.pid));
+    s.watch(100);
+    tick();
+    tree.dead.add(101); // gone between ticks (ESRCH on the open descriptor)
+    tree.update(102, { state: "Z" }); // a zombie: no memory, no smaps
+    tick();
+    tick();
+    assert.deepEqual(exits.sort(), [101, 102]);
+    const by = s.seriesByPid();
+    assert.equal(by.get(101)?.samples.length, 1);
+    assert.equal(by.get(101)?.exitedAt, 1_700_000_000_000 + 100);
+    assert.equal(by.get(102)?.samples.length, 1);
+    assert.ok(by.get(102)?.samples.every((x) => x.rss > 0), "no zero sample for the zombie");
+    assert.equal(by.get(103)?.smaps, "denied");
+    assert.equal(by.get(103)?.samples.length, 3);
+    assert.ok(by.get(103)?.samples.every((x) => x.pss === null && x.rss === 4000 * KiB));
+    assert.equal(by.get(100)?.samples.length, 3);
+    assert.equal(s.stats().errors, 0);
+    assert.equal(s.capabilities().pss, true, "one denied process does not turn PSS off");
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("pid reuse: a new starttime under the same pid ends the old series and starts a new one", () => {
+  const tree = new FakeProcTree();
+  try {
+    tree.set(100, { ppid: 1, rss: 1000 });
+    tree.set(101, { ppid: 100, rss: 5000, starttime: 5000 });
+    const { s, tick } = sampler(tree);
+    s.watch(100);
+    tick();
+    tree.update(101, { starttime: 6000, rss: 700 }); // pid 101 exited and was reused by a new child of 100
+    tick();
+    const all = s.series().filter((x) => x.pid === 101);
+    assert.equal(all.length, 2);
+    const [old, cur] = all;
+    assert.ok(old && cur);
+    assert.equal(old.startTime, 5000);
+    assert.notEqual(old.exitedAt, null);
+    assert.deepEqual(old.samples.map((x) => x.rss), [5000 * KiB]);
+    assert.equal(cur.startTime, 6000);
+    assert.deepEqual(cur.samples.map((x) => x.rss), [700 * KiB]);
+    assert.equal(old.peak.rss, 5000 * KiB);
+    assert.equal(cur.peak.rss, 700 * KiB);
+    // watch() of a pid whose process changed since: new series too
+    tree.update(100, { starttime: 9999 });
+    s.watch(100, { role: "main" });
+    assert.equal(s.series().filter((x) => x.pid === 100).length, 2);
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("watch() of a process that is already gone returns false and adds no series", () => {
+  const tree = new FakeProcTree();
+  try {
+    const { s } = sampler(tree);
+    assert.equal(s.watch(4242), false);
+    assert.equal(s.series().length, 0);
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("samples share one t per tick; peaks, peak sums and VmHWM", () => {
+  const tree = new FakeProcTree();
+  try {
+    tree.set(100, { ppid: 1, rss: 1000, hwm: 9000, smaps: { pss: 800, sc: 0, sd: 0, pc: 0, pd: 800 } });
+    tree.set(101, { ppid: 100, rss: 2000, smaps: { pss: 1000, sc: 0, sd: 0, pc: 0, pd: 1000 } });
+    const { s, tick } = sampler(tree);
+    const got: [number, number, number][] = [];
+    s.onSample((pid, ppid, x) => got.push([pid, ppid, x.t]));
+    s.watch(100);
+    tick(50, true);
+    tree.update(101, { rss: 3000, smaps: { pss: 2500, sc: 0, sd: 0, pc: 0, pd: 2500 } });
+    tick(50, true);
+    tree.update(101, { rss: 1500, smaps: { pss: 1000, sc: 0, sd: 0, pc: 0, pd: 1000 } });
+    tick(50, true);
+    assert.equal(got.length, 6);
+    assert.deepEqual(new Set(got.slice(0, 2).map((g) => g[2])).size, 1);
+    assert.deepEqual(got.find((g) => g[0] === 101)?.[1], 100);
+    const by = s.seriesByPid();
+    assert.equal(by.get(101)?.peak.pss, 2500 * KiB);
+    assert.equal(by.get(101)?.peak.rss, 3000 * KiB);
+    assert.equal(by.get(100)?.peak.rss, 9000 * KiB, "VmHWM catches a peak between ticks");
+    assert.deepEqual(s.peakSums(), { pss: (800 + 2500) * KiB, rss: (1000 + 3000) * KiB });
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("decimation keeps the same ticks for every process and exact peaks", () => {
+  const tree = new FakeProcTree();
+  try {
+    tree.set(100, { ppid: 1, rss: 1000 });
+    tree.set(101, { ppid: 100, rss: 1000 });
+    const { s, tick } = sampler(tree, { maxSamples: 16 });
+    s.watch(100);
+    for (let i = 0; i < 100; i++) {
+      tree.update(101, { rss: i === 37 ? 50_000 : 1000 + i });
+      tick();
+    }
+    const [a, b] = s.series();
+    assert.ok(a && b);
+    assert.ok(a.samples.length <= 17 && a.samples.length >= 8, `${a.samples.length}`);
+    assert.deepEqual(a.samples.map((x) => x.t), b.samples.map((x) => x.t));
+    assert.equal(b.peak.rss, 50_000 * KiB, "peak seen even if its sample was dropped");
+    assert.equal(s.peakSums().rss, 51_000 * KiB);
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("macOS: RSS from one ps call per tick, descendants by ppid, PSS unavailable", () => {
+  let out = "  1 0 100\n 500 1 2048\n 501 500 4096\n 502 501 1024\n 600 1 999\n";
+  let t = 0;
+  let clock = 0;
+  const s = new MemorySampler({ platform: "darwin", ps: () => out, now: () => t, clock: () => clock });
+  s.watch(500);
+  t += 300;
+  clock += 300;
+  s.sampleOnce();
+  assert.deepEqual(s.series().map((x) => [x.pid, x.ppid, x.samples[0]?.rss]), [
+    [500, 1, 2048 * KiB], [501, 500, 4096 * KiB], [502, 501, 1024 * KiB],
+  ]);
+  const x = s.series()[0]?.samples[0];
+  assert.equal(x?.pss, null);
+  assert.equal(x?.minflt, null);
+  assert.equal(x?.anon, null);
+  assert.deepEqual(s.capabilities(), { platform: "darwin", pss: false, uss: false, rss: true, source: "ps" });
+  out = "  1 0 100\n 500 1 2048\n";
+  t += 300;
+  clock += 300;
+  s.sampleOnce();
+  assert.ok(s.seriesByPid().get(501)?.exitedAt !== null);
+  assert.equal(s.seriesByPid().get(500)?.samples.length, 2);
+});
+
+test("Windows: nothing sampled, capabilities say so", () => {
+  const s = new MemorySampler({ platform: "win32" });
+  s.watch(1234);
+  s.sampleOnce();
+  assert.deepEqual(s.capabilities(), { platform: "win32", pss: false, uss: false, rss: false, source: "none" });
+  assert.equal(s.series()[0]?.samples.length, 0);
+});
+
+test("adaptive interval: 10 ms for the first second, back to the configured interval by 2 s", () => {
+  assert.equal(adaptiveInterval(0, 50), 10);
+  assert.equal(adaptiveInterval(999, 50), 10);
+  assert.equal(adaptiveInterval(1500, 50), 30);
+  assert.equal(adaptiveInterval(2000, 50), 50);
+  assert.equal(adaptiveInterval(60_000, 50), 50);
+  assert.equal(adaptiveInterval(0, 5), 5, "never slower than asked");
+  void MiB;
+});
+
+test("onTick batches a tick's samples; keepSamples: false stores none; maxProcesses caps tracking", () => {
+  const tree = new FakeProcTree();
+  try {
+    tree.set(100, { ppid: 1, rss: 1000 });
+    tree.set(101, { ppid: 100, rss: 1000 });
+    tree.set(102, { ppid: 100, rss: 1000 });
+    const { s, tick } = sampler(tree, { keepSamples: false, maxProcesses: 2 });
+    const ticks: [number, number[]][] = [];
+    s.onTick((t, batch) => ticks.push([t, batch.map((b) => b.pid).sort()]));
+    s.watch(100);
+    tick();
+    tick();
+    assert.equal(ticks.length, 2);
+    assert.equal(ticks[0]?.[1].length, 2);
+    assert.equal(s.stats().refused > 0, true);
+    assert.ok(s.series().every((x) => x.samples.length === 0 && x.sampleCount === 2));
+    assert.equal(s.series().length, 2);
+  } finally {
+    tree.cleanup();
+  }
+});
