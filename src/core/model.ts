@@ -272,6 +272,10 @@ export class ProfileModel {
     return [...out];
   }
 
+  sharedMemoryNames(): string[] {
+    return [...this.shm.keys()];
+  }
+
   liveStatus(): { processes: number; bytesCopied: number; messages: number } {
     return { processes: this.all.filter((p) => p.tid === undefined).length, bytesCopied: this.bytesSent, messages: this.messagesSent };
   }

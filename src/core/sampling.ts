@@ -1,12 +1,16 @@
-/** The session's view of the memory sampler (src/core/memory), kept narrow so the session stays small. */
+/** The session's narrow view of the memory sampler (src/core/memory), so the session stays small. */
 import type { Capabilities, MemorySample } from "../protocol/profile";
+import { MemorySampler } from "./memory";
 
 export interface SamplerPort {
   watch(pid: number): void;
+  trackShm(name: string): void;
   start(): void;
-  stop(): void;
+  /** One last full sample of everything still alive (smaps_rollup included), then stop. */
+  finish(): void;
   onTick(cb: (tEpochMs: number, samples: Array<{ pid: number; ppid: number; sample: MemorySample }>) => void): void;
   capabilities(): Pick<Capabilities, "pss" | "uss">;
+  shmAttachments(): Map<string, number[]>;
 }
 
 export interface SamplerOptions {
@@ -14,7 +18,22 @@ export interface SamplerOptions {
   maxProcesses?: number;
 }
 
-// Temporary until src/core/memory lands: no memory samples.
-export function createSampler(_opts: SamplerOptions): SamplerPort {
-  return { watch() {}, start() {}, stop() {}, onTick() {}, capabilities: () => ({ pss: false, uss: false }) };
+export function createSampler(opts: SamplerOptions): SamplerPort {
+  // The model keeps (and downsamples) the series; the sampler need not hold them twice.
+  const s = new MemorySampler({ intervalMs: opts.intervalMs, maxProcesses: opts.maxProcesses, keepSamples: false });
+  return {
+    watch: (pid) => void s.watch(pid),
+    trackShm: (name) => s.trackShm(name),
+    start: () => s.start(),
+    finish: () => {
+      s.sampleOnce({ full: true });
+      s.stop();
+    },
+    onTick: (cb) => void s.onTick(cb),
+    capabilities: () => {
+      const c = s.capabilities();
+      return { pss: c.pss, uss: c.uss };
+    },
+    shmAttachments: () => s.shmAttachments(),
+  };
 }

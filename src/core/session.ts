@@ -174,6 +174,7 @@ export class ProfileSession {
   private tick(): void {
     this.tailer.poll();
     for (const pid of this.model.livePids()) this.sampler.watch(pid);
+    for (const name of this.model.sharedMemoryNames()) this.sampler.trackShm(name);
     this.maybeEmitUpdate(false);
   }
 
@@ -197,7 +198,7 @@ export class ProfileSession {
       this.tailer.poll();
     }
     if (this.stopRequested) this.signalTree("SIGKILL");
-    this.sampler.stop();
+    this.sampler.finish();
     this.cleanupTimers();
     this.tailer.finish();
     this.setState("done");
@@ -247,7 +248,7 @@ export class ProfileSession {
       capabilities: { ...this.sampler.capabilities(), platform: platform(), heap: false, tracemalloc: !!this.opts.tracemalloc },
       toolVersion,
     });
-    return finalizeProfile(profile);
+    return finalizeProfile(profile, { shmAttachments: this.sampler.shmAttachments() });
   }
 
   private setState(s: SessionState): void {

@@ -21,6 +21,7 @@ const { performance } = require('perf_hooks');
 const log = require('./log');
 const sites = require('./sites');
 const clone = require('./clone');
+const { isAnyArrayBuffer } = require('util').types;
 const shared = require('./shared');
 
 const { CH_PORT, CH_IPC, CH_TRANSFER, SEND, RECV, BIG } = log;
@@ -173,6 +174,10 @@ function endSend(rec) {
 /** Counts one delivered message. Recv rows have site -1 (no user frame delivers a message). */
 function received(ch, value, size) {
   const key = log.rowKey(-1, ch, RECV);
+  if (typeof value === 'object' && value !== null && (ch !== CH_PORT || (!ArrayBuffer.isView(value) && !isAnyArrayBuffer(value))) && log.fastOk(key)) {
+    log.recordLast(key);
+    return;
+  }
   let n = -1;
   if (ch === CH_PORT) {
     n = clone.cloneSize(value, null, false);
@@ -209,6 +214,10 @@ function cloneSizeExact(v) {
 
 function portReceived(port, data) {
   let st = port[kStream];
+  if (st !== undefined && !st.internal) {
+    received(CH_PORT, data, cloneSizeExact);
+    return;
+  }
   if (st === undefined) {
     st = streamOf(port);
     // A port never posted on by this thread whose first message is one of Node's own.
@@ -230,6 +239,15 @@ function hookPorts() {
         return postWorkerData(this, origPost, arguments, value.workerData, transfer, sites.lastSite);
       }
       return Reflect.apply(origPost, this, arguments);
+    }
+    // Fast path: a plain object/array (no transfer list) whose row is already measured.
+    if (transfer === undefined && typeof value === 'object' && value !== null && !ArrayBuffer.isView(value) && !isAnyArrayBuffer(value)) {
+      const key = log.rowKey(site, CH_PORT, SEND);
+      if (log.fastOk(key)) {
+        const r = Reflect.apply(origPost, this, arguments);
+        log.recordLast(key);
+        return r;
+      }
     }
     const rec = beginSend(site, value, transfer);
     let r;
