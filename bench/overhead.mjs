@@ -9,6 +9,8 @@
 // CPU-time ratio is much steadier and bounds the idle-machine wall ratio from above (the loop's
 // wall time is its CPU time plus wake-up latencies the harness does not change).
 import { spawnSync } from "node:child_process";
+import console from "node:console";
+import process from "node:process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";

@@ -15,6 +15,8 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import console from "node:console";
 import { performance } from "node:perf_hooks";
@@ -25,12 +27,17 @@ import { build } from "esbuild";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 async function loadMemory() {
-  const outfile = join(ROOT, "bench", "out", "memory.mjs");
+  const dir = mkdtempSync(join(tmpdir(), "wmprof-bench-"));
+  const outfile = join(dir, "memory.mjs");
   await build({
     entryPoints: [join(ROOT, "src", "core", "memory", "index.ts")],
     bundle: true, platform: "node", format: "esm", target: "node20", outfile, logLevel: "warning",
   });
-  return import(pathToFileURL(outfile).href);
+  try {
+    return await import(pathToFileURL(outfile).href);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function arg(name, def) {

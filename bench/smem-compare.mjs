@@ -1,22 +1,24 @@
 // Accuracy check: our PSS / USS / RSS next to smem's (Debian package `smem`, which sums the
-// per-mapping lines of /proc/<pid>/smaps itself) for the same processes at the same moment.
+// per-mapping lines of /proc/<pid>/smaps itself) for the same processes at the same moment: the
+// smaps files are copied right before our sample and smem reads the copy (`smem -S`).
 //
 //   node bench/smem-compare.mjs            # builds a small process tree, compares, prints markdown
 //
 // The tree: a parent holding a 120 MB list of ints and a 32 MB SharedMemory block, and three fork
 // children: one reads the list (copy-on-write breakage), one allocates 60 MB of its own, one idles;
-// all map the block. Every process is parked on a signal file while both tools read it, so "the
-// same moment" holds. Exits 1 when any figure differs by more than 2 %.
+// all map the block. Every process is parked in a blocking call while both tools read it, so
+// "the same moment" holds. Exits 1 when any figure differs by more than 2 %.
 //
-// compareWithSmem(pids, sampleFn) is exported for reuse on any set of processes.
+// compareWithSmem(pids, takeOurs) and samplerFigures(MemorySampler, pids) are exported for reuse
+// (test/harness/memory-smem.test.ts) on any set of processes.
 import { spawn, execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import console from "node:console";
 import process from "node:process";
-import { setTimeout } from "node:timers";
+import { clearTimeout, setTimeout } from "node:timers";
 import { build } from "esbuild";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -24,17 +26,23 @@ const PYTHON = process.env.WMPROF_PYTHON ?? "python3";
 const MAX_DIFF = 0.02;
 
 async function loadMemory() {
-  const outfile = join(ROOT, "bench", "out", "memory.mjs");
+  const dir = mkdtempSync(join(tmpdir(), "wmprof-bench-"));
+  const outfile = join(dir, "memory.mjs");
   await build({
     entryPoints: [join(ROOT, "src", "core", "memory", "index.ts")],
     bundle: true, platform: "node", format: "esm", target: "node20", outfile, logLevel: "warning",
   });
-  return import(pathToFileURL(outfile).href);
+  try {
+    return await import(pathToFileURL(outfile).href);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-/** smem's figures (bytes) for every process it sees, by pid. smem reports KiB. */
-export function readSmem() {
-  const out = execFileSync("smem", ["-H", "-c", "pid pss uss rss"], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+/** smem's figures (bytes) by pid, from /proc or from a snapshot folder (`-S`). smem reports KiB. */
+export function readSmem(source) {
+  const args = ["-H", "-c", "pid pss uss rss", ...(source ? ["-S", source] : [])];
+  const out = execFileSync("smem", args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   const rows = new Map();
   for (const line of out.split("\n")) {
     const f = line.trim().split(/\s+/).map(Number);
@@ -45,31 +53,78 @@ export function readSmem() {
 }
 
 /**
- * Side by side for `pids`: `ours(pid)` returns our sample ({pss, uss, rss}) taken right before
- * smem runs. Returns rows with relative differences (vs smem) and the worst one.
+ * Copy /proc/<pid>/{smaps,stat,cmdline} of `pids` (and /proc/meminfo, /proc/version) into
+ * `dir`/proc, the layout `smem -S dir` reads.
+ * Pids that vanished are skipped.
  */
-export function compareWithSmem(pids, ours) {
-  const mine = new Map(pids.map((pid) => [pid, ours(pid)]));
-  const theirs = readSmem();
-  const rows = [];
-  let worst = 0;
+export function snapshotProc(pids, dir) {
+  mkdirSync(join(dir, "proc"), { recursive: true });
+  for (const f of ["meminfo", "version"]) writeFileSync(join(dir, "proc", f), readFileSync(`/proc/${f}`));
   for (const pid of pids) {
-    const a = mine.get(pid);
-    const b = theirs.get(pid);
-    if (!a || !b) {
-      rows.push({ pid, missing: !a ? "ours" : "smem" });
-      continue;
+    try {
+      const files = ["smaps", "stat", "cmdline"].map((f) => [f, readFileSync(`/proc/${pid}/${f}`)]);
+      mkdirSync(join(dir, "proc", String(pid)), { recursive: true });
+      for (const [f, data] of files) writeFileSync(join(dir, "proc", String(pid), f), data);
+    } catch {
+      /* gone */
     }
-    const diff = {};
-    for (const k of ["pss", "uss", "rss"]) {
-      diff[k] = b[k] === 0 ? (a[k] === 0 ? 0 : 1) : (a[k] - b[k]) / b[k];
-      worst = Math.max(worst, Math.abs(diff[k]));
-    }
-    rows.push({ pid, ours: a, smem: b, diff });
   }
-  const sum = (side, k) => rows.reduce((s, r) => s + (r[side]?.[k] ?? 0), 0);
-  const totals = { ours: { pss: sum("ours", "pss"), uss: sum("ours", "uss"), rss: sum("ours", "rss") }, smem: { pss: sum("smem", "pss"), uss: sum("smem", "uss"), rss: sum("smem", "rss") } };
-  return { rows, worst, totals };
+}
+
+/**
+ * Side by side for `pids`. The processes' /proc/<pid>/smaps are copied and `takeOurs()` takes our
+ * sample right after (milliseconds apart, and nothing else started in between); smem then
+ * computes its figures from that copy. Running smem live instead would perturb the very numbers
+ * it reads: smem is a Python process, and while it runs it maps the same libraries as the
+ * targets, turning some of their private file pages shared (seen: 1.3 MB off a 35 MB USS).
+ * Returns per-pid rows with relative differences (vs smem) and the worst one.
+ */
+export function compareWithSmem(pids, takeOurs) {
+  const dir = mkdtempSync(join(tmpdir(), "wmprof-smem-snap-"));
+  try {
+    snapshotProc(pids, dir);
+    const mine = takeOurs();
+    const theirs = readSmem(dir);
+    const rows = [];
+    let worst = 0;
+    for (const pid of pids) {
+      const a = mine.get(pid);
+      const b = theirs.get(pid);
+      if (!a || !b) {
+        rows.push({ pid, missing: !a ? "ours" : "smem" });
+        worst = Infinity; // a process one side could not measure is a failure, not a match
+        continue;
+      }
+      const diff = {};
+      for (const k of ["pss", "uss", "rss"]) {
+        diff[k] = b[k] === 0 ? (a[k] === 0 ? 0 : 1) : (a[k] - b[k]) / b[k];
+        worst = Math.max(worst, Math.abs(diff[k]));
+      }
+      rows.push({ pid, ours: a, smem: b, diff });
+    }
+    const sum = (side, k) => rows.reduce((acc, r) => acc + (r[side]?.[k] ?? 0), 0);
+    const totals = {
+      ours: { pss: sum("ours", "pss"), uss: sum("ours", "uss"), rss: sum("ours", "rss") },
+      smem: { pss: sum("smem", "pss"), uss: sum("smem", "uss"), rss: sum("smem", "rss") },
+    };
+    return { rows, worst, totals };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Our figures for `pids` from a MemorySampler: one full sample (fresh smaps_rollup for every pid). */
+export function samplerFigures(MemorySampler, pids) {
+  const sampler = new MemorySampler({ discover: false });
+  for (const pid of pids) sampler.watch(pid);
+  sampler.sampleOnce({ full: true });
+  sampler.stop();
+  const out = new Map();
+  for (const [pid, s] of sampler.seriesByPid()) {
+    const x = s.samples.at(-1);
+    if (x && x.pss !== null && x.uss !== null) out.set(pid, { pss: x.pss, uss: x.uss, rss: x.rss });
+  }
+  return out;
 }
 
 export function toMarkdown(result, labels = new Map()) {
@@ -95,16 +150,16 @@ export function toMarkdown(result, labels = new Map()) {
   return lines.join("\n");
 }
 
+// Every process parks in a blocking call (no polling loop: not a page changes while the two tools
+// read). SIGUSR1 to the parent ends the run: it kills the children and unlinks the block.
 const TREE = `
-import os, sys, time
+import os, signal, sys, time
 from multiprocessing import shared_memory
 sync = sys.argv[1]
 def mark(name):
     open(os.path.join(sync, name + ".tmp"), "w").close()
     os.replace(os.path.join(sync, name + ".tmp"), os.path.join(sync, name))
-def park():
-    while not os.path.exists(os.path.join(sync, "release")):
-        time.sleep(0.02)
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1])
 data = list(range(3_500_000))                 # ~120 MB of int objects + the list
 shm = shared_memory.SharedMemory(create=True, size=32 << 20)
 shm.buf[:] = b"\\x01" * (32 << 20)
@@ -124,12 +179,13 @@ for role in ("reader", "allocator", "idle"):
             for i in range(0, len(own), 4096):
                 own[i] = 1
         mark("%s-%d" % (role, os.getpid()))
-        park()
+        time.sleep(3600)
         os._exit(0)
     kids.append(pid)
 mark("parent-%d" % os.getpid())
-park()
+signal.sigwait([signal.SIGUSR1])
 for pid in kids:
+    os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
 shm.close()
 shm.unlink()
@@ -156,23 +212,17 @@ async function main() {
     const pids = [...labels.keys()].sort((a, b) => a - b);
     await new Promise((r) => setTimeout(r, 300)); // let the parked processes settle
 
-    const sampler = new MemorySampler({ discover: false });
-    for (const pid of pids) sampler.watch(pid);
-    sampler.sampleOnce({ full: true });
-    const by = sampler.seriesByPid();
-    const result = compareWithSmem(pids, (pid) => {
-      const s = by.get(pid)?.samples.at(-1);
-      return s ? { pss: s.pss ?? 0, uss: s.uss ?? 0, rss: s.rss } : undefined;
-    });
-    sampler.stop();
+    const result = compareWithSmem(pids, () => samplerFigures(MemorySampler, pids));
     console.log("## wmprof vs smem: the same processes at the same moment\n");
     console.log(toMarkdown(result, labels));
     console.log(`\nLargest difference: ${(result.worst * 100).toFixed(2)} % (limit ${MAX_DIFF * 100} %).`);
     process.exitCode = result.worst <= MAX_DIFF ? 0 : 1;
   } finally {
-    if (existsSync(dir)) writeFileSync(join(dir, "release"), "");
-    await new Promise((r) => setTimeout(r, 200));
-    if (child.exitCode === null) child.kill("SIGKILL");
+    const exited = new Promise((r) => (child.exitCode !== null ? r() : child.once("close", r)));
+    if (child.exitCode === null) child.kill("SIGUSR1");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(timer);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -12,6 +12,7 @@ export interface RunArgs {
   out?: string;
   html?: string;
   python?: string;
+  node?: string;
   intervalMs?: number;
   tracemalloc: boolean;
   quiet: boolean;
@@ -26,10 +27,11 @@ export type CliArgs = RunArgs | ReportArgs | CompareArgs | RecoverArgs | DemoArg
 export const USAGE = `usage: wmprof <command> [options]
 
 commands:
-  run [options] SCRIPT [ARGS...]    profile a Python script (or -m MODULE [ARGS...])
+  run [options] SCRIPT [ARGS...]    profile a Python script (or -m MODULE [ARGS...]) or a Node.js script
       --out FILE          profile JSON to write (default: wmprof-<script>.json)
       --html FILE         also write a self-contained HTML report
       --python PATH       interpreter (default: python3, then python)
+      --node PATH         Node.js for .js/.mjs/.cjs targets (default: node on PATH)
       --interval MS       memory sample interval, 1-60000 (default: 50, adaptive down to 10)
       --tracemalloc       also record tracemalloc figures (slows allocation-heavy code)
       --max-processes N   stop tracking new processes beyond N
@@ -114,6 +116,7 @@ function parseRun(argv: string[]): RunArgs {
       case "--out": r.out = need(argv, i++, a); continue;
       case "--html": r.html = need(argv, i++, a); continue;
       case "--python": r.python = need(argv, i++, a); continue;
+      case "--node": r.node = need(argv, i++, a); continue;
       case "--interval": r.intervalMs = positiveInt(need(argv, i++, a), a, 60_000); continue;
       case "--max-processes": r.maxProcesses = positiveInt(need(argv, i++, a), a, 100_000); continue;
       case "--tracemalloc": r.tracemalloc = true; continue;

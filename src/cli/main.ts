@@ -6,6 +6,8 @@ import { readProfileFile, writeProfileFile } from "../core/profileFile";
 import { DEFAULT_PYTHON_CANDIDATES, resolvePython } from "../core/python";
 import { recoverProfile } from "../core/recover";
 import { ProfileSession } from "../core/session";
+import { isNodeTarget } from "../core/target";
+import { DEFAULT_NODE_CANDIDATES, resolveNode } from "../core/nodeRuntime";
 import { renderSummary } from "../core/summary";
 import { parseArgs, USAGE, type RunArgs } from "./args";
 import { ProgressLine } from "./progress";
@@ -67,7 +69,9 @@ async function run(args: RunArgs): Promise<number> {
   if (args.target.kind === "script" && !existsSync(resolve(args.target.path))) {
     throw new WmprofError(`Script not found: ${resolve(args.target.path)}`);
   }
-  const py = await resolvePython(args.python ? [args.python] : DEFAULT_PYTHON_CANDIDATES);
+  const py = isNodeTarget(args.target)
+    ? await resolveNode(args.node ? [args.node] : DEFAULT_NODE_CANDIDATES)
+    : await resolvePython(args.python ? [args.python] : DEFAULT_PYTHON_CANDIDATES);
   const session = await ProfileSession.start({
     target: args.target, args: args.args, python: py.executable, pythonVersion: py.version,
     intervalMs: args.intervalMs, tracemalloc: args.tracemalloc, maxProcesses: args.maxProcesses, stdio: "inherit",

@@ -65,6 +65,7 @@ function isDirection(v: unknown): v is Direction {
 function isAggRow(r: unknown): boolean {
   return (
     Array.isArray(r) && r.length >= 6 && isInt(r[0]) && isChannel(r[1]) && isDirection(r[2]) &&
-    isNum(r[3]) && isNum(r[4]) && isNum(r[5]) && (r[6] === undefined || Array.isArray(r[6]))
+    isNum(r[3]) && isNum(r[4]) && isNum(r[5]) && (r[6] === undefined || Array.isArray(r[6])) &&
+    (r[7] === undefined || isInt(r[7]))
   );
 }

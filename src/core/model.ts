@@ -20,6 +20,7 @@ interface RowState {
   bytes: number;
   ns: number;
   hist: number[];
+  kinds: number;
 }
 
 interface ProcState {
@@ -88,6 +89,7 @@ export class ProfileModel {
   private bytesReceived = 0;
   private messagesSent = 0;
   private messagesReceived = 0;
+  private bytesTransferred = 0;
   private sampleCount = 0;
   readonly warnings: string[] = [];
   readonly stats = { eventLines: 0, malformedLines: 0, unknownLines: 0 };
@@ -142,17 +144,20 @@ export class ProfileModel {
       case "agg": {
         const p = this.proc(ev.pid, ev.tid);
         for (const r of ev.rows) {
-          const [site, channel, direction, count, bytes, ns, hist] = r;
+          const [site, channel, direction, count, bytes, ns, hist, kinds] = r;
           const key = `${site}|${channel}|${direction}`;
           let row = p.rows.get(key);
           if (!row) {
-            row = { site, channel, direction, count: 0, bytes: 0, ns: 0, hist: new Array<number>(HISTOGRAM_LENGTH).fill(0) };
+            row = { site, channel, direction, count: 0, bytes: 0, ns: 0, hist: new Array<number>(HISTOGRAM_LENGTH).fill(0), kinds: 0 };
             p.rows.set(key, row);
           }
           // Cumulative counters: the delta since the last line is what happened in between.
           const dBytes = bytes >= row.bytes ? bytes - row.bytes : bytes;
           const dCount = count >= row.count ? count - row.count : count;
-          if (direction === "send") {
+          if (channel === "transfer") {
+            // A transferred ArrayBuffer is moved, not copied: never part of the copy totals.
+            if (direction === "send") this.bytesTransferred += dBytes;
+          } else if (direction === "send") {
             this.bytesSent += dBytes;
             this.messagesSent += dCount;
             this.timeline.add(ev.t, channel, dBytes);
@@ -163,6 +168,7 @@ export class ProfileModel {
           row.count = count;
           row.bytes = bytes;
           row.ns = ns;
+          if (typeof kinds === "number") row.kinds |= kinds;
           if (Array.isArray(hist)) for (let i = 0; i < HISTOGRAM_LENGTH; i++) row.hist[i] = Number(hist[i]) || 0;
         }
         return;
@@ -312,6 +318,7 @@ export class ProfileModel {
           pickleNs: r.ns,
           site: r.site >= 0 ? (p.sites.get(r.site) ?? null) : null,
           hist: r.hist.slice(),
+          ...(r.kinds ? { kinds: r.kinds } : {}),
         });
       }
     }
@@ -344,6 +351,7 @@ export class ProfileModel {
         bytesReceived: this.bytesReceived,
         messagesSent: this.messagesSent,
         messagesReceived: this.messagesReceived,
+        ...(this.bytesTransferred ? { bytesTransferred: this.bytesTransferred } : {}),
         processes: processes.filter((p) => p.tid === undefined).length,
         peakPssSum: this.peakPssSum,
         peakRssSum: this.peakRssSum,

@@ -18,3 +18,4 @@ export function packageRoot(): string {
 
 export const pythonHarnessDir = (): string => join(packageRoot(), "harness", "python");
 export const pythonRunner = (): string => join(pythonHarnessDir(), "wmprof_run.py");
+export const nodePreload = (): string => join(packageRoot(), "harness", "node", "preload.js");

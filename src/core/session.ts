@@ -10,10 +10,11 @@ import { delimiter } from "node:path";
 import type { Profile } from "../protocol/profile";
 import { WmprofError } from "./errors";
 import { ProfileModel } from "./model";
-import { pythonHarnessDir, pythonRunner } from "./paths";
+import { nodePreload, pythonHarnessDir, pythonRunner } from "./paths";
+import { nodeOptionsWithPreload } from "./nodeRuntime";
 import { descendants, isAlive, pidsWithEnv } from "./procfs";
 import { createRunDir, RunDirTailer, writeRunInfo, type RunInfo } from "./runDir";
-import { checkTarget, type Target } from "./target";
+import { checkTarget, isNodeTarget, type Target } from "./target";
 import { finalizeProfile } from "./finalize";
 import { createSampler, type SamplerPort } from "./sampling";
 import { version as toolVersion } from "../../package.json";
@@ -21,7 +22,7 @@ import { version as toolVersion } from "../../package.json";
 export interface SessionOptions {
   target: Target;
   args: string[];
-  /** Interpreter path, already resolved (see resolvePython). */
+  /** Interpreter path, already resolved (resolvePython, or resolveNode for .js/.mjs/.cjs targets). */
   python: string;
   pythonVersion?: string;
   cwd?: string;
@@ -58,6 +59,7 @@ export class ProfileSession {
   private readonly sampler: SamplerPort;
   private readonly startedAtMs = Date.now();
   private readonly info: RunInfo;
+  private readonly runtime: "python" | "node";
   private child!: ChildProcess;
   private exitCode: number | null = null;
   private endedAtMs: number | null = null;
@@ -70,9 +72,10 @@ export class ProfileSession {
   private constructor(private readonly opts: SessionOptions, private readonly target: Target) {
     this.runDir = createRunDir();
     const cwd = opts.cwd ?? process.cwd();
+    this.runtime = isNodeTarget(target) ? "node" : "python";
     this.info = {
       v: 1,
-      runtime: "python",
+      runtime: this.runtime,
       command: target.kind === "module" ? ["-m", target.name, ...opts.args] : [target.path, ...opts.args],
       cwd,
       startedAt: new Date(this.startedAtMs).toISOString(),
@@ -134,17 +137,27 @@ export class ProfileSession {
     clearTimeout(timer);
   }
 
-  private async launch(): Promise<void> {
+  /** The command line and environment that start the target under the right harness. */
+  private launchSpec(): { argv: string[]; env: NodeJS.ProcessEnv } {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.opts.env, WMPROF_RUN_DIR: this.runDir };
+    if (this.runtime === "node") {
+      delete env.WMPROF_NODE_PARENT; // the harness sets it in children only
+      env.NODE_OPTIONS = nodeOptionsWithPreload(nodePreload(), env.NODE_OPTIONS);
+      return { argv: [this.target.kind === "script" ? this.target.path : this.target.name, ...this.opts.args], env };
+    }
     const harness = pythonHarnessDir();
-    const env: NodeJS.ProcessEnv = { ...process.env, ...this.opts.env };
-    env.WMPROF_RUN_DIR = this.runDir;
     env.WMPROF_HARNESS_DIR = harness;
     if (this.opts.tracemalloc) env.WMPROF_TRACEMALLOC = "1";
     else delete env.WMPROF_TRACEMALLOC;
     env.PYTHONPATH = env.PYTHONPATH ? `${harness}${delimiter}${env.PYTHONPATH}` : harness;
     const targetArgs = this.target.kind === "module" ? ["-m", this.target.name] : [this.target.path];
+    return { argv: [pythonRunner(), ...targetArgs, ...this.opts.args], env };
+  }
+
+  private async launch(): Promise<void> {
+    const { argv, env } = this.launchSpec();
     const pipe = this.opts.stdio === "pipe";
-    const child = spawn(this.opts.python, [pythonRunner(), ...targetArgs, ...this.opts.args], {
+    const child = spawn(this.opts.python, argv, {
       cwd: this.info.cwd,
       env,
       // The CLI leaves the script in the terminal's foreground group (Ctrl-C, input() work as usual);
@@ -237,7 +250,7 @@ export class ProfileSession {
   private buildProfile(live: boolean): Profile {
     const wallMs = (this.endedAtMs ?? Date.now()) - this.startedAtMs;
     const profile = this.model.toProfile({
-      runtime: "python",
+      runtime: this.runtime,
       command: this.info.command,
       cwd: this.info.cwd,
       python: this.info.python,

@@ -51,7 +51,10 @@ export function renderSummary(profile: Profile, opts: SummaryOptions = {}): stri
     out.push("", "Top call sites by bytes copied (send side)");
     out.push(
       renderTable(
-        [{ title: "BYTES", align: "right" }, { title: "COUNT", align: "right" }, { title: "CHANNEL" }, { title: "PICKLE", align: "right" }, { title: "SITE" }],
+        [
+          { title: "BYTES", align: "right" }, { title: "COUNT", align: "right" }, { title: "CHANNEL" },
+          { title: profile.runtime === "node" ? "SERIALIZE" : "PICKLE", align: "right" }, { title: "SITE" },
+        ],
         sites.map((c) => [
           formatBytes(c.bytes), formatCount(c.count), c.channel, formatDuration(c.pickleNs / 1e6),
           c.site ? `${formatSite(c.site, profile.cwd)} (${c.site.function})` : "(no user frame)",
@@ -61,7 +64,7 @@ export function renderSummary(profile: Profile, opts: SummaryOptions = {}): stri
   } else {
     out.push("", "No bytes were copied between processes.");
   }
-  const procs = profile.processes.filter((p) => p.tid === undefined);
+  const procs = profile.processes;
   if (procs.length > 0) {
     const shown = procs.slice(0, opts.maxProcesses ?? 20);
     out.push("", "Processes");
@@ -72,7 +75,7 @@ export function renderSummary(profile: Profile, opts: SummaryOptions = {}): stri
           { title: "PEAK RSS", align: "right" }, { title: "PEAK PSS", align: "right" }, { title: "PEAK USS", align: "right" }, { title: "COW-BROKEN", align: "right" },
         ],
         shown.map((p) => [
-          String(p.pid), p.role, p.startMethod ?? "–", formatDuration(p.endedAt === null ? null : p.endedAt - p.startedAt),
+          p.tid === undefined ? String(p.pid) : `${p.pid}/t${p.tid}`, p.role, p.startMethod ?? "–", formatDuration(p.endedAt === null ? null : p.endedAt - p.startedAt),
           p.exitCode === null ? "–" : String(p.exitCode), formatBytes(p.peak.rss), formatBytes(p.peak.pss), formatBytes(p.peak.uss),
           p.cowBrokenBytes === undefined || p.cowBrokenBytes === null ? "–" : formatBytes(p.cowBrokenBytes),
         ]),

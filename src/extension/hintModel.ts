@@ -5,14 +5,14 @@
 import { isAbsolute, resolve } from "node:path";
 import type { Channel, Direction } from "../protocol/events";
 import type { Finding, Profile, Severity } from "../protocol/profile";
-import { formatBytes, formatCount } from "../core/format";
+import { formatBytes, formatCount } from "../core/view/format";
 
 export interface LineHint {
   /** Absolute path. */
   file: string;
   /** 1-based, as in the profile. */
   line: number;
-  /** "⇄ 95.4 MB pickled · 400 puts · queue" */
+  /** "⇄ 95.4 MiB pickled · 400 puts · queue" */
   text: string;
   /** Longer, for the hover: one row per channel/direction. */
   detail: string[];

@@ -13,7 +13,7 @@ import { describeError, WmprofError } from "../core/errors";
 import type { Profile } from "../protocol/profile";
 import type { Settings } from "./settings";
 import { resolveInterpreter, InterpreterError, showInterpreterError } from "./interpreter";
-import { formatBytes } from "../core/format";
+import { formatBytes } from "../core/view/format";
 import { formatElapsed } from "./format";
 
 export type LaunchState = "idle" | "starting" | "running" | "stopping" | "done";
@@ -169,9 +169,17 @@ export class Launcher implements vscode.Disposable {
     this.output.appendLine(
       `■ ${name} ${how} after ${formatElapsed(profile.wallMs)} · ${profile.totals.processes} processes · ${formatBytes(profile.totals.bytesSent)} copied`,
     );
+    const stopped = this.state === "stopping";
     this.reset();
     this.setState("done");
     this.listener.finished(profile);
+    if (!stopped && code !== 0 && code !== null) {
+      // A crash is the script's own business, but say so: its traceback is in the output channel.
+      const show = "Show Output";
+      void vscode.window.showWarningMessage(`Worker Memory: ${name} ${how}; the profile covers the run up to then.`, show).then((pick) => {
+        if (pick === show) this.output.show(true);
+      });
+    }
     return profile;
   }
 

@@ -59,8 +59,14 @@ export interface SiteEvent {
   function: string;
 }
 
-/** One cumulative counter row: [siteId (-1 = unknown), channel, direction, count, bytes, serializeNs, histogram]. */
-export type AggRow = [number, Channel, Direction, number, number, number, number[]];
+/**
+ * One cumulative counter row: [siteId (-1 = unknown), channel, direction, count, bytes, serializeNs,
+ * histogram, kinds?]. `kinds` (Node) is a bit mask of what the messages were: see MESSAGE_KINDS.
+ */
+export type AggRow = [number, Channel, Direction, number, number, number, number[], number?];
+
+/** Bits of AggRow[7]. */
+export const MESSAGE_KINDS = { binary: 1, primitive: 2, objects: 4, sharedArrayBuffer: 8, estimated: 16 } as const;
 
 /** Cumulative per-(site, channel, direction) counters. Histogram buckets: see SIZE_BUCKETS. */
 export interface AggEvent {

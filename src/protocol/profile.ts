@@ -85,6 +85,8 @@ export interface CopyRecord {
   site: Site | null;
   /** Message-size histogram, buckets per SIZE_BUCKETS in events.ts. */
   hist: number[];
+  /** Node: bit mask of message kinds (MESSAGE_KINDS in events.ts); absent for Python. */
+  kinds?: number;
 }
 
 export interface SharedMemoryBlock {
@@ -121,8 +123,11 @@ export interface Capabilities {
 }
 
 export interface Totals {
+  /** Bytes serialized for another process or thread: copies. Excludes moves (channel `transfer`). */
   bytesSent: number;
   bytesReceived: number;
+  /** Node: ArrayBuffer bytes moved by a transfer list (not copied). */
+  bytesTransferred?: number;
   messagesSent: number;
   messagesReceived: number;
   processes: number;

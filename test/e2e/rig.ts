@@ -16,7 +16,7 @@ export const VSIX = join(ROOT, "worker-memory-profiler.vsix");
 export const CODE_SERVER_BIN = join(ROOT, ".vscode-test", "code-server", "node_modules", "code-server", "out", "node", "entry.js");
 export const CHROMIUM = process.env.WMPROF_CHROMIUM ?? "/usr/bin/chromium";
 /** Generous: code-server's first start and a cold Chromium take a while on 2 shared cores. */
-export const LONG = 180_000;
+export const LONG = Number(process.env.WMPROF_E2E_TIMEOUT_MS) || 180_000;
 
 export function checkPrerequisites(): void {
   if (!existsSync(CODE_SERVER_BIN)) throw new Error(`code-server missing at ${CODE_SERVER_BIN}: run node test/e2e/setup.mjs`);
@@ -215,7 +215,14 @@ export class Workbench {
   async explorerMenu(name: string, label: string): Promise<void> {
     await this.page.keyboard.press("Escape");
     await this.explorerItem(name).click({ button: "right" });
-    await this.page.locator(".context-view .monaco-menu .action-item .action-label", { hasText: label }).first().click();
+    // Hover until the item is focused, then Enter: a click right after the menu opens can be
+    // swallowed by the menu's guard against the opening right-click's mouseup.
+    const item = this.page.locator(".context-view .monaco-menu .action-item", { has: this.page.locator(".action-label", { hasText: label }) }).first();
+    await waitFor(`"${label}" focused in the context menu`, async () => {
+      await item.hover();
+      return (await item.getAttribute("class"))?.includes("focused") || undefined;
+    });
+    await this.page.keyboard.press("Enter");
   }
 
   /**
@@ -262,10 +269,14 @@ export class Workbench {
     return this.page.locator(".editor-group-container.active .monaco-editor .view-lines").first();
   }
 
-  /** Text of the active editor's visible lines, including injected decoration text. */
+  /**
+   * The active editor's visible lines, top to bottom, with decoration text: VS Code renders an
+   * `after.contentText` decoration as a CSS ::after `content`, which innerText does not include.
+   */
   async editorText(): Promise<string> {
+    const lines = (await this.activeEditorLines().evaluate((root, src) => (0, eval)(src)(root), EDITOR_LINES_SCRIPT)) as string[];
     // Monaco renders spaces as no-break spaces.
-    return (await this.activeEditorLines().innerText({ timeout: 10_000 })).replace(/\u00a0/g, " ");
+    return lines.join("\n").replace(/\u00a0/g, " ");
   }
 
   /** Runs one test step; on failure saves a screenshot named after it, then rethrows. */
@@ -281,6 +292,8 @@ export class Workbench {
   async screenshot(name: string): Promise<string> {
     mkdirSync(ARTIFACTS, { recursive: true });
     const path = join(ARTIFACTS, `${name}.png`);
+    // No hover tooltips in the pictures.
+    await this.page.mouse.move(1, this.page.viewportSize()?.height ? this.page.viewportSize()!.height / 2 : 400);
     await this.page.screenshot({ path });
     return path;
   }
@@ -314,6 +327,31 @@ export class Workbench {
     if (!process.env.WMPROF_E2E_KEEP) rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Runs in the page (a plain string: tsx's esbuild would wrap named functions in a `__name` helper
+ * that does not exist there). Returns the text of each `.view-line`, top to bottom, with CSS
+ * ::before/::after `content` (a CSS string literal) spliced in where it renders.
+ */
+const EDITOR_LINES_SCRIPT = `(root) => {
+  const pseudo = (el, which) => {
+    const c = getComputedStyle(el, which).content;
+    if (!c || c === "none" || c === "normal") return "";
+    try { return JSON.parse(c); } catch { return c.replace(/^"|"$/g, ""); }
+  };
+  const text = (el) => {
+    let out = pseudo(el, "::before");
+    for (const n of Array.from(el.childNodes)) {
+      if (n.nodeType === Node.TEXT_NODE) out += n.textContent || "";
+      else if (n.nodeType === Node.ELEMENT_NODE) out += text(n);
+    }
+    return out + pseudo(el, "::after");
+  };
+  return Array.from(root.querySelectorAll(".view-line"))
+    .map((l) => ({ top: parseFloat(l.style.top) || 0, text: text(l) }))
+    .sort((a, b) => a.top - b.top)
+    .map((l) => l.text);
+}`;
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -11,8 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { FrameLocator } from "playwright-core";
 import { readProfileFile } from "../../src/core/profileFile";
-import { formatBytes as hintBytes } from "../../src/core/format";
-import { formatBytes as panelBytes, formatCount } from "../../src/core/view/format";
+import { formatBytes, formatCount } from "../../src/core/view/format";
 import type { Profile } from "../../src/protocol/profile";
 import { ARTIFACTS, checkPrerequisites, LONG, processesWithMarker, ROOT, waitFor, Workbench } from "./rig";
 
@@ -32,15 +31,21 @@ function putLine(script: string): number {
   return readFileSync(script, "utf8").split("\n").findIndex((l) => l.includes("# PUT_LINE")) + 1;
 }
 
-/** Canvases in the panel that have at least one drawn (non-transparent) pixel. */
-async function drawnCanvases(view: FrameLocator): Promise<number> {
+/**
+ * Canvases in the panel that plot data: at least one saturated pixel. Axes, grid lines and tick
+ * labels are grey; datasets use the theme's --vscode-charts-* colours.
+ */
+async function chartsWithData(view: FrameLocator): Promise<number> {
   return view.locator("canvas").evaluateAll((canvases) =>
     canvases.filter((c) => {
       const canvas = c as HTMLCanvasElement;
       if (!canvas.width || !canvas.height) return false;
       const data = canvas.getContext("2d")?.getImageData(0, 0, canvas.width, canvas.height).data;
       if (!data) return false;
-      for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) return true;
+      for (let i = 0; i < data.length; i += 4) {
+        const [r, g, b, a] = [data[i]!, data[i + 1]!, data[i + 2]!, data[i + 3]!];
+        if (a > 128 && Math.max(r, g, b) - Math.min(r, g, b) > 80) return true;
+      }
       return false;
     }).length,
   );
@@ -59,15 +64,20 @@ describe("Worker Memory in VS Code (code-server)", { timeout: 30 * 60_000 }, () 
   before(async () => {
     checkPrerequisites();
     ws = makeWorkspace("main", { "workerMemory.env": { [MARKER]: "1" } });
-    // A saved profile made by the CLI (same core), for Open Profile.
-    savedPath = join(mkdtempSync(join(tmpdir(), "wmprof-e2e-saved-")), "saved.wmprof.json");
-    const cli = spawnSync(process.execPath, [join(ROOT, "dist", "cli.js"), "run", "--quiet", "--out", savedPath, join(FIXTURES, "queue_copy.py")], {
+    // A saved profile made by the CLI (same core), for Open Profile, from a copy of the fixture
+    // (the script writes its ground truth next to itself).
+    const cliDir = mkdtempSync(join(tmpdir(), "wmprof-e2e-cli-"));
+    copyFileSync(join(FIXTURES, "queue_copy.py"), join(cliDir, "queue_copy.py"));
+    savedPath = join(cliDir, "saved.wmprof.json");
+    const cli = spawnSync(process.execPath, [join(ROOT, "dist", "cli.js"), "run", "--quiet", "--out", savedPath, "queue_copy.py"], {
       encoding: "utf8",
-      cwd: mkdtempSync(join(tmpdir(), "wmprof-e2e-cli-")),
+      cwd: cliDir,
       timeout: LONG,
     });
     assert.equal(cli.status, 0, `wmprof run failed: ${cli.stderr}`);
     saved = readProfileFile(savedPath);
+    const cliTruth = JSON.parse(readFileSync(join(cliDir, "ground_truth.json"), "utf8")) as { bytes: number };
+    assert.equal(saved.totals.bytesSent, cliTruth.bytes, "the CLI's profile of the fixture is wrong: fix the core/harness before the e2e suite");
     await wb.start(ws, { disableTrust: true });
   });
 
@@ -84,10 +94,10 @@ describe("Worker Memory in VS Code (code-server)", { timeout: 30 * 60_000 }, () 
       await wb.runCommand("Worker Memory: Open Profile…");
       await wb.answerFileDialog(savedPath);
       const view = wb.webview();
-      const expected = panelBytes(saved.totals.bytesSent);
+      const expected = formatBytes(saved.totals.bytesSent);
       await waitFor(`the panel to show ${expected} sent`, async () => (await totalText(view, "sent")) === expected || undefined);
       assert.equal(await totalText(view, "processes"), formatCount(saved.totals.processes));
-      await waitFor("drawn charts", async () => (await drawnCanvases(view)) >= 2 || undefined);
+      await waitFor("charts with data", async () => (await chartsWithData(view)) >= 2 || undefined);
       await wb.screenshot("open-profile");
     }));
 
@@ -100,18 +110,16 @@ describe("Worker Memory in VS Code (code-server)", { timeout: 30 * 60_000 }, () 
       await waitFor("the run to complete", async () => ((await view.locator("#wm-status-badge").textContent({ timeout: 5_000 })) === "Complete") || undefined);
       const truth = JSON.parse(readFileSync(join(ws, "ground_truth.json"), "utf8")) as { puts: number; pickled: number; bytes: number };
       // The script's own figure: N puts of `pickled` bytes, all through the queue.
-      await waitFor(`${panelBytes(truth.bytes)} sent`, async () => (await totalText(view, "sent")) === panelBytes(truth.bytes) || undefined);
+      await waitFor(`${formatBytes(truth.bytes)} sent`, async () => (await totalText(view, "sent")) === formatBytes(truth.bytes) || undefined);
       const siteRow = view.locator("#wm-sites-table tbody tr", { hasText: `queue_copy.py:${putLine(script)}` }).filter({ hasText: "send" });
       await siteRow.first().waitFor({ state: "visible" });
       assert.match(await siteRow.first().innerText(), new RegExp(`\\b${formatCount(truth.puts)}\\b`));
-      await waitFor("drawn charts", async () => (await drawnCanvases(view)) >= 2 || undefined);
-      const shot = await wb.screenshot("profile-current-file");
-      mkdirSync(join(ROOT, "docs", "images"), { recursive: true });
-      copyFileSync(shot, join(ROOT, "docs", "images", "panel.png"));
+      await waitFor("charts with data", async () => (await chartsWithData(view)) >= 2 || undefined);
+      await wb.screenshot("profile-current-file");
 
       // The editor hint, rendered by VS Code as injected text after the put() line.
       await wb.openFile("queue_copy.py");
-      const hint = `⇄ ${hintBytes(truth.bytes)} pickled · ${formatCount(truth.puts)} puts · queue`;
+      const hint = `⇄ ${formatBytes(truth.bytes)} pickled · ${formatCount(truth.puts)} puts · queue`;
       const text = await waitFor(`the hint "${hint}"`, async () => {
         const t = await wb.editorText();
         return t.includes(hint) ? t : undefined;
@@ -119,9 +127,30 @@ describe("Worker Memory in VS Code (code-server)", { timeout: 30 * 60_000 }, () 
       const hintLine = text.split("\n").find((l) => l.includes(hint)) ?? "";
       assert.match(hintLine, /q\.put\(payload\)/, "the hint is on the put() line");
       await wb.screenshot("editor-hint");
+      // The README's picture: script with its hint next to the panel, without the side bar.
+      await wb.runCommand("View: Toggle Primary Side Bar Visibility");
+      await wb.page.mouse.move(5, 500);
+      const shot = await wb.screenshot("profile-current-file-readme");
+      // Refreshed only on request, so that a test run does not dirty a committed file.
+      const readmeImage = join(ROOT, "docs", "images", "panel.png");
+      if (!existsSync(readmeImage) || process.env.WMPROF_UPDATE_DOCS_IMAGES) {
+        mkdirSync(join(ROOT, "docs", "images"), { recursive: true });
+        copyFileSync(shot, readmeImage);
+      }
+      await wb.runCommand("View: Toggle Primary Side Bar Visibility");
+      await wb.explorerItem("queue_copy.py").waitFor({ state: "visible" });
+
+      // 10 messages of 1.2 MB through one queue: a large-queue-payloads finding in the Problems panel.
+      await wb.runCommand("Focus on Problems View");
+      const problem = wb.page.locator(".markers-panel .monaco-list-row", { hasText: "Worker Memory" });
+      await problem.first().waitFor({ state: "visible" });
+      assert.match(await problem.first().innerText(), /large-queue-payloads/);
+      await wb.screenshot("problems");
 
       await wb.runCommand("Worker Memory: Clear Hints");
       await waitFor("the hint to disappear", async () => !(await wb.editorText()).includes("⇄") || undefined);
+      await waitFor("the finding to leave the Problems panel", async () => (await problem.count()) === 0 || undefined);
+      await wb.runCommand("View: Hide Panel");
     }));
 
   it("Stop (status-bar item) ends a long-running script and leaves no process behind", () =>
@@ -145,6 +174,21 @@ describe("Worker Memory in VS Code (code-server)", { timeout: 30 * 60_000 }, () 
       await wb.screenshot("long-run-stopped");
     }));
 
+  it("Stop in the panel ends the run too", () =>
+    wb.step("panel-stop", async () => {
+      await wb.openFile("long_run.py");
+      await wb.runCommand("Worker Memory: Profile Current File");
+      await waitFor("the script and its workers to run", () => processesWithMarker(MARKER).length >= 4 || undefined);
+      const stop = wb.webview().locator("#wm-stop");
+      await stop.waitFor({ state: "visible" });
+      await stop.click();
+      await waitFor("every process of the run to end", () => processesWithMarker(MARKER).length === 0 || undefined);
+      await waitFor("the panel to show the stopped run", async () => {
+        const badge = (await wb.webview().locator("#wm-status-badge").textContent({ timeout: 5_000 })) ?? "";
+        return badge.startsWith("Exited") || undefined;
+      });
+    }));
+
   it("Export Profile… writes the last run as wmprof/1 JSON", () =>
     wb.step("export", async () => {
       const out = join(ws, "exported.wmprof.json");
@@ -154,6 +198,30 @@ describe("Worker Memory in VS Code (code-server)", { timeout: 30 * 60_000 }, () 
       const p = readProfileFile(out);
       assert.match(p.command[0] ?? "", /long_run\.py$/);
       assert.ok(p.processes.length >= 4, `expected the main process and 3 workers, got ${p.processes.length}`);
+    }));
+
+  it("a missing interpreter gets an actionable error with a button that opens the setting", () =>
+    wb.step("missing-interpreter", async () => {
+      const settings = join(ws, ".vscode", "settings.json");
+      const before = readFileSync(settings, "utf8");
+      const bogus = join(ws, "no-such-python");
+      writeFileSync(settings, JSON.stringify({ ...JSON.parse(before), "workerMemory.pythonPath": bogus }, null, 2));
+      try {
+        await wb.openFile("queue_copy.py");
+        const error = wb.notification(/No Python 3\.8\+ interpreter found/);
+        // The settings file change reaches the extension host asynchronously: retry the command.
+        await waitFor("the interpreter error", async () => {
+          await wb.runCommand("Worker Memory: Profile Current File");
+          await error.first().waitFor({ state: "visible", timeout: 15_000 });
+          return true;
+        });
+        assert.match(await error.first().innerText(), new RegExp(bogus.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+        await wb.screenshot("missing-interpreter");
+        await error.first().locator(".monaco-button", { hasText: "Open Setting" }).click();
+        await wb.page.locator(".settings-editor .setting-item-contents", { hasText: "Python Path" }).first().waitFor({ state: "visible" });
+      } finally {
+        writeFileSync(settings, before);
+      }
     }));
 });
 

@@ -4,6 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { pythons, runCli, sum, workspace } from "../support/cli";
 
 const N = 20;
@@ -108,6 +109,5 @@ if __name__ == "__main__":
 });
 
 function lineNo(dir: string, file: string, marker: string): number {
-  const { readFileSync } = require("node:fs") as typeof import("node:fs");
   return readFileSync(`${dir}/${file}`, "utf8").split("\n").findIndex((l) => l.includes(marker)) + 1;
 }

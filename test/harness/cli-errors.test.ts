@@ -56,7 +56,7 @@ test("an uncaught exception and a syntax error keep Python's own traceback and s
   const dir = workspace({ "boom.py": "def f():\n    raise ValueError('boom')\nf()\n", "syn.py": "def f(:\n" });
   const boom = await runCli(["run", "--quiet", "boom.py"], { cwd: dir });
   assert.equal(boom.code, 1);
-  assert.match(boom.stderr, /Traceback \(most recent call last\):\n  File ".*boom\.py", line 3, in <module>/);
+  assert.match(boom.stderr, /Traceback \(most recent call last\):\n {2}File ".*boom\.py", line 3, in <module>/);
   assert.match(boom.stderr, /ValueError: boom/);
   assert.doesNotMatch(boom.stderr, /wmprof_run|_wmprof_harness|runpy/);
   assert.equal(boom.profile!.exitCode, 1);

@@ -1,12 +1,13 @@
 /**
  * Our PSS / USS / RSS against smem's (which sums /proc/<pid>/smaps mapping by mapping) for the same
- * parked processes: within 2 %. Uses bench/smem-compare.mjs's compareWithSmem. Skipped without smem
- * (Debian package `smem`, installed by .ci/run).
+ * parked processes at the same moment (smem reads a copy of their smaps taken right before our
+ * sample): within 2 %. Uses bench/smem-compare.mjs. Skipped without smem (Debian package `smem`,
+ * installed by .ci/run).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MemorySampler } from "../../src/core/memory/sampler";
@@ -26,8 +27,14 @@ interface Compared {
   rows: Array<{ pid: number; missing?: string }>;
   worst: number;
 }
-type CompareFn = (pids: number[], ours: (pid: number) => { pss: number; uss: number; rss: number } | undefined) => Compared;
+type Figures = Map<number, { pss: number; uss: number; rss: number }>;
+interface SmemBench {
+  compareWithSmem(pids: number[], takeOurs: () => Figures): Compared;
+  samplerFigures(ctor: typeof MemorySampler, pids: number[]): Figures;
+}
 
+// Both processes park in a blocking sleep (no polling loop, so not a page changes while the two
+// tools read) and are killed at the end.
 const SCRIPT = `
 import os, sys, time
 sync = sys.argv[1]
@@ -38,20 +45,18 @@ if pid == 0:
     for x in data[:1_000_000]:
         s += x
     open(os.path.join(sync, "child-%d" % os.getpid()), "w").close()
-    while not os.path.exists(os.path.join(sync, "release")):
-        time.sleep(0.02)
+    time.sleep(3600)
     os._exit(0)
 open(os.path.join(sync, "parent-%d" % os.getpid()), "w").close()
-while not os.path.exists(os.path.join(sync, "release")):
-    time.sleep(0.02)
-os.waitpid(pid, 0)
+time.sleep(3600)
 `;
 
 test("PSS, USS and RSS agree with smem within 2 %", { skip: !hasSmem() && "smem not installed" }, async () => {
-  const { compareWithSmem } = (await import("../../bench/smem-compare.mjs" as string)) as { compareWithSmem: CompareFn };
+  const { compareWithSmem, samplerFigures } = (await import("../../bench/smem-compare.mjs" as string)) as SmemBench;
   const dir = mkdtempSync(join(tmpdir(), "wmprof-smem-"));
   const child = spawn(PYTHON, ["-c", SCRIPT, dir], { stdio: ["ignore", "ignore", "inherit"] });
   const exited = new Promise((r) => child.on("close", r));
+  let pids: number[] = [];
   try {
     const end = Date.now() + 120_000;
     const marks = () => readdirSync(dir).filter((f) => /^(parent|child)-\d+$/.test(f));
@@ -59,20 +64,19 @@ test("PSS, USS and RSS agree with smem within 2 %", { skip: !hasSmem() && "smem 
       if (Date.now() > end || child.exitCode !== null) throw new Error("the processes did not come up");
       await new Promise((r) => setTimeout(r, 20));
     }
-    const pids = marks().map((f) => Number(f.split("-")[1]));
-    const sampler = new MemorySampler({ discover: false });
-    for (const pid of pids) sampler.watch(pid);
-    sampler.sampleOnce({ full: true });
-    const by = sampler.seriesByPid();
-    const result = compareWithSmem(pids, (pid) => {
-      const s = by.get(pid)?.samples.at(-1);
-      return s && s.pss !== null && s.uss !== null ? { pss: s.pss, uss: s.uss, rss: s.rss } : undefined;
-    });
-    sampler.stop();
+    pids = marks().map((f) => Number(f.split("-")[1]));
+    const result = compareWithSmem(pids, () => samplerFigures(MemorySampler, pids));
     assert.deepEqual(result.rows.filter((r) => r.missing), []);
-    assert.ok(result.worst <= 0.02, `largest difference ${(result.worst * 100).toFixed(2)} %`);
+    assert.ok(result.worst <= 0.02, `largest difference ${(result.worst * 100).toFixed(2)} %: ${JSON.stringify(result.rows)}`);
   } finally {
-    writeFileSync(join(dir, "release"), "");
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+    child.kill("SIGKILL");
     await exited;
     rmSync(dir, { recursive: true, force: true });
   }

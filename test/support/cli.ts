@@ -1,6 +1,6 @@
 /** Runs the built CLI (dist/cli.js) on scripts the test writes, and reads back the profile. */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Profile } from "../../src/protocol/profile";
@@ -55,7 +55,6 @@ export function pythons(): Array<{ label: string; exe: string }> {
 
 function pyenvVersion(root: string, prefix: string): string | undefined {
   try {
-    const { readdirSync } = require("node:fs") as typeof import("node:fs");
     return readdirSync(join(root, "versions")).filter((v) => v === prefix || v.startsWith(prefix + ".")).sort().pop();
   } catch {
     return undefined;

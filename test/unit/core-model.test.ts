@@ -130,3 +130,17 @@ test("10 million messages through 5 sites keep the model small", () => {
   assert.equal(p.copies.length, 5);
   assert.ok(p.timeline.t.length <= 2000);
 });
+
+test("Node transfers are moves: counted as transferred, never as copied bytes", () => {
+  const m = new ProfileModel({ startedAtMs: 0 });
+  m.ingest(hello(1, 0, 0, "main", null));
+  m.ingest({ e: "agg", pid: 1, t: 10, rows: [
+    [0, "message-port", "send", 100, 2000, 1, hist(), 1],
+    [0, "transfer", "send", 100, 100 << 20, 0, hist(), 1],
+  ] });
+  const p = m.toProfile(META);
+  assert.equal(p.totals.bytesSent, 2000);
+  assert.equal(p.totals.bytesTransferred, 100 << 20);
+  assert.equal(p.timeline.bytes.transfer, undefined);
+  assert.equal(p.copies.find((c) => c.channel === "message-port")!.kinds, 1);
+});

@@ -45,7 +45,7 @@ describe("editor hints", () => {
     assert.equal(hint!.file, "/work/proj/job.py");
     assert.equal(hint!.line, 12);
     assert.equal(hint!.bytes, 400 * 250_006);
-    assert.equal(hint!.text, "⇄ 95.4 MB pickled · 400 puts · queue");
+    assert.equal(hint!.text, "⇄ 95.4 MiB pickled · 400 puts · queue");
   });
 
   it("keeps sites apart, lists several channels on one line biggest first, and orders hints by bytes", () => {
@@ -58,7 +58,7 @@ describe("editor hints", () => {
       ]),
     );
     assert.deepEqual(hints.map((h) => [h.line, h.text]), [
-      [7, "⇄ 4.0 KB unpickled · 3 results · pool  ⇄ 2.0 KB pickled · 2 tasks · pool"],
+      [7, "⇄ 4.0 KiB unpickled · 3 results · pool  ⇄ 2.0 KiB pickled · 2 tasks · pool"],
       [3, "⇄ 10 B pickled · 1 send · pipe"],
     ]);
   });

@@ -79,3 +79,22 @@ test("gc attribution: growth inside intervals with a generation-2 collection", (
   assert.equal(a?.gc.growthDuringGc, 118 * MB);
   assert.equal(a?.gc.growth, 125 * MB);
 });
+
+test("gc attribution with only exit-time heap samples: the parent's later count bounds the child's start", () => {
+  // the harness saw no hook fire: one heap sample per process, at exit, parent after the children
+  const base = () =>
+    tree()
+      .process({ pid: 11, ppid: 10, startMethod: "fork", startedAt: 150 })
+      .memory(11, [[200, { privateDirty: 1 * MB, anon: 240 * MB }], [600, { privateDirty: 126 * MB, anon: 240 * MB }]]);
+  // the child ran gc.collect(): its generation-2 count (12) exceeds the parent's at its own exit (11)
+  const gc = base().heap(10, [{ t: 900, collections: [9, 3, 11] }]).heap(11, [{ t: 700, collections: [9, 3, 12] }, { t: 700, collections: [9, 3, 12] }]).build();
+  const a = analyzeCow(gc.processes[1]!, gc.processes[0]);
+  assert.equal(a?.gc.cause, "gc");
+  assert.equal(a?.gc.fullCollections, 1);
+  // same counts: no collection seen, refcount writes
+  const rc = base().heap(10, [{ t: 900, collections: [9, 3, 11] }]).heap(11, [{ t: 700, collections: [9, 3, 11] }]).build();
+  assert.equal(analyzeCow(rc.processes[1]!, rc.processes[0])?.gc.cause, "refcount");
+  // duplicates of one moment are not an interval
+  const one = base().heap(11, [{ t: 700, collections: [9, 3, 12] }, { t: 700, collections: [9, 3, 12] }]).build();
+  assert.equal(analyzeCow(one.processes[1]!, one.processes[0])?.gc.cause, "unknown");
+});

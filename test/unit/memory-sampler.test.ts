@@ -178,7 +178,7 @@ test("smaps_rollup figures: PSS, USS = Private_Clean + Private_Dirty, carried fo
   const tree = new FakeProcTree();
   try {
     tree.set(100, { ppid: 1, rss: 10_000, smaps: { pss: 8000, pssShmem: 100, sc: 3000, sd: 1000, pc: 2000, pd: 4000, swap: 5 } });
-    const { s, tick } = sampler(tree);
+    const { s, tick } = sampler(tree, { estimate: false });
     s.watch(100);
     tick();
     // the smaps file changes, and so does RSS, but the next tick comes 5 ms later: too soon to re-read
@@ -212,15 +212,75 @@ test("carried-forward figures never exceed the current RSS", () => {
   const tree = new FakeProcTree();
   try {
     tree.set(100, { ppid: 1, rss: 200_000, smaps: { pss: 190_000, sc: 1000, sd: 0, pc: 0, pd: 190_000 } });
+    for (const estimate of [false, true]) {
+      const { s, tick } = sampler(tree, { estimate });
+      s.watch(100);
+      tick();
+      tree.update(100, { rss: 10_000 }); // freed most of it; smaps not re-read yet (5 ms later)
+      tick(5);
+      const last = only(s.series()).samples[1];
+      assert.equal(last?.rss, 10_000 * KiB);
+      assert.ok((last?.pss ?? Infinity) <= 10_000 * KiB, `estimate ${estimate}`);
+      assert.ok((last?.privateDirty ?? Infinity) <= 10_000 * KiB);
+      s.stop();
+      tree.update(100, { rss: 200_000 });
+    }
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("between smaps reads, copy-on-write faults and RssAnon move the carried figures", () => {
+  const tree = new FakeProcTree();
+  try {
+    // a fork child sharing 100 MB with its parent (n = 2: PSS counts half of it)
+    const smaps = { rss: 102_400 + 1024, pss: 51_200 + 1024, sc: 0, sd: 102_400, pc: 0, pd: 1024 };
+    tree.set(101, { ppid: 1, rss: 103_424, anon: 103_424, minflt: 1000, smaps });
     const { s, tick } = sampler(tree);
+    s.watch(101);
+    tick();
+    // it reads the data: 10,000 faults (40 MB of pages copied), RSS unchanged
+    tree.update(101, { minflt: 11_000 });
+    tick(5);
+    // then allocates 20 MB of its own: 5,120 more faults, RSS and RssAnon + 20 MB
+    tree.update(101, { minflt: 16_120, rss: 103_424 + 20_480, anon: 103_424 + 20_480 });
+    tick(5);
+    const [, a, b] = only(s.series()).samples;
+    assert.ok(a && b);
+    assert.equal(a.privateDirty, (1024 + 40_000) * KiB, "1 page private per copy-on-write fault");
+    assert.equal(a.sharedDirty, (102_400 - 40_000) * KiB);
+    assert.equal(a.pss, (51_200 + 1024 + 20_000) * KiB, "each copied page was counted ½, now 1");
+    assert.equal(b.privateDirty, (1024 + 40_000 + 20_480) * KiB, "own allocations are private dirty too");
+    assert.equal(b.pss, (51_200 + 1024 + 20_000 + 20_480) * KiB);
+    assert.equal(b.uss, b.privateDirty);
+    // never more copies than there were shared pages
+    tree.update(101, { minflt: 500_000 });
+    tick(5);
+    assert.equal(only(s.series()).samples[3]?.sharedDirty, 0);
+    // a real read replaces the estimate
+    tree.update(101, { smaps: { ...smaps, pd: 60_000, sd: 40_000, pss: 90_000 } });
+    tick(5, true);
+    assert.equal(only(s.series()).samples[4]?.privateDirty, 60_000 * KiB);
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("a parent that forks is re-read at once, whatever the smaps budget says", () => {
+  const tree = new FakeProcTree();
+  try {
+    tree.set(100, { ppid: 1, rss: 1000, smaps: { pss: 900, sc: 0, sd: 0, pc: 0, pd: 900 } });
+    const { s, tick } = sampler(tree, { smapsBudget: 0 });
     s.watch(100);
     tick();
-    tree.update(100, { rss: 10_000 }); // freed most of it; smaps not re-read yet (5 ms later)
-    tick(5);
-    const last = only(s.series()).samples[1];
-    assert.equal(last?.rss, 10_000 * KiB);
-    assert.equal(last?.pss, 10_000 * KiB);
-    assert.equal(last?.privateDirty, 10_000 * KiB);
+    tree.update(100, { minflt: 500 });
+    tick(1000);
+    assert.equal(s.stats().smapsReads, 1, "no budget: no re-read");
+    tree.set(101, { ppid: 100, rss: 1000, smaps: { pss: 500, sc: 0, sd: 900, pc: 0, pd: 100 } });
+    tree.update(100, { smaps: { pss: 500, sc: 0, sd: 900, pc: 0, pd: 0 } });
+    tick(1000);
+    assert.equal(s.stats().smapsReads, 3, "the child's first read and the parent's re-read");
+    assert.equal(s.seriesByPid().get(100)?.samples.at(-1)?.privateDirty, 0);
   } finally {
     tree.cleanup();
   }

@@ -77,6 +77,11 @@ describe("Worker Memory Profiler extension", function () {
     assert.equal(atPut.reduce((s, c) => s + c.count, 0), truth.puts);
     assert.equal(atPut.reduce((s, c) => s + c.bytes, 0), truth.bytes);
     assert.ok(panelTabs().length >= 1, "the profile panel is not open");
+    // 10 messages of 1.2 MB through a queue: the large-queue-payloads finding, in the Problems panel.
+    const diags = vscode.languages.getDiagnostics(vscode.Uri.file(script)).filter((d) => d.source === "Worker Memory");
+    const atPutLine = diags.find((d) => d.code === "large-queue-payloads" && d.range.start.line === putLine(script) - 1);
+    assert.ok(atPutLine, `no large-queue-payloads diagnostic at line ${putLine(script)}: ${JSON.stringify(diags)}`);
+    assert.equal(atPutLine.severity, vscode.DiagnosticSeverity.Warning);
   });
 
   it("Export Profile… writes the last profile as wmprof/1 JSON", async () => {
@@ -127,8 +132,10 @@ describe("Worker Memory Profiler extension", function () {
     }
   });
 
-  it("Clear Hints runs without a profile", async () => {
+  it("Clear Hints removes the findings from the Problems panel", async () => {
     await vscode.commands.executeCommand(CommandId.ClearHints);
+    const ours = vscode.languages.getDiagnostics().flatMap(([, ds]) => ds).filter((d) => d.source === "Worker Memory");
+    assert.deepEqual(ours, []);
     assert.ok(existsSync(scratch));
   });
 });

@@ -120,6 +120,33 @@ function cloneSize(value, abs, exact) {
   return serializedSize(value, abs);
 }
 
+/**
+ * The non-shared ArrayBuffers directly inside a received object: the value itself, or its own
+ * properties / first elements one level down (at most 16 looked at). Used only while transfers
+ * are in flight, to tell moved buffers inside a message from copied ones.
+ */
+function buffersIn(value) {
+  const found = [];
+  const add = (v) => {
+    if (v === null || typeof v !== 'object') return;
+    const b = ArrayBuffer.isView(v) ? v.buffer : v;
+    if (isArrayBuffer(b) && found.indexOf(b) < 0) found.push(b);
+  };
+  add(value);
+  if (found.length === 0 && value !== null && typeof value === 'object') {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length && i < 16; i++) add(value[i]);
+    } else if (!ArrayBuffer.isView(value) && !isAnyArrayBuffer(value)) {
+      let i = 0;
+      for (const k in value) {
+        if (i++ >= 16) break;
+        if (Object.prototype.hasOwnProperty.call(value, k)) add(value[k]);
+      }
+    }
+  }
+  return found;
+}
+
 /** A v8.Serializer that accepts SharedArrayBuffers (collected in out.sabs) and host objects. */
 class SizeSerializer extends v8.Serializer {
   _getSharedArrayBufferId(sab) {
@@ -172,4 +199,4 @@ function jsonSize(value) {
   }
 }
 
-module.exports = { out, transferred, cloneSize, serializedSize, advancedSize, jsonSize };
+module.exports = { out, transferred, buffersIn, cloneSize, serializedSize, advancedSize, jsonSize };

@@ -24,7 +24,7 @@ const clone = require('./clone');
 const { isAnyArrayBuffer } = require('util').types;
 const shared = require('./shared');
 
-const { CH_PORT, CH_IPC, CH_TRANSFER, SEND, RECV, BIG } = log;
+const { CH_PORT, CH_IPC, CH_TRANSFER, SEND, RECV, BIG, KIND_BINARY, KIND_PRIMITIVE, KIND_OBJECTS, KIND_SHARED, KIND_ESTIMATED } = log;
 const kStream = Symbol('wmprof.stream');
 const kHybridDispatch = Symbol.for('nodejs.internal.kHybridDispatch');
 const NAME_KEY = 'wmprof:thread-name';
@@ -92,6 +92,13 @@ function hello(tid) {
   return { ppid: process.ppid, role, startMethod: child ? 'exec' : null, name, ...base };
 }
 
+/** KIND_* bits of a message value (KIND_SHARED is added where SharedArrayBuffers are found). */
+function kindOf(value) {
+  if (typeof value !== 'object' || value === null) return KIND_PRIMITIVE;
+  if (ArrayBuffer.isView(value) || isAnyArrayBuffer(value)) return KIND_BINARY;
+  return KIND_OBJECTS;
+}
+
 function streamOf(obj) {
   let st = obj[kStream];
   if (st === undefined) {
@@ -114,14 +121,16 @@ function streamOf(obj) {
 const sendStack = [];
 let sendDepth = 0;
 
-function beginSend(site, value, transfer) {
+function beginSend(site, value, transfer, force, st) {
   let rec = sendStack[sendDepth];
   if (rec === undefined) {
-    rec = { site: 0, key: 0, n: -1, moved: 0, measured: false, sabs: [], t0: -1 };
+    rec = { site: 0, key: 0, n: -1, moved: 0, measured: false, sabs: [], t0: -1, st: null, kinds: 0 };
     sendStack[sendDepth] = rec;
   }
   sendDepth++;
   const key = log.rowKey(site, CH_PORT, SEND);
+  rec.st = st;
+  rec.kinds = kindOf(value);
   rec.site = site;
   rec.key = key;
   rec.n = -1;
@@ -135,7 +144,7 @@ function beginSend(site, value, transfer) {
       for (let i = 0; i < abs.length; i++) shared.moving(abs[i].byteLength);
     }
     let n = clone.cloneSize(value, abs, false);
-    if (n < 0 && log.wantsExact(key)) {
+    if (n < 0 && (force || log.wantsExact(key))) {
       n = clone.serializedSize(value, abs);
       rec.measured = n >= 0;
     }
@@ -155,13 +164,24 @@ function endSend(rec) {
     const ns = rec.t0 >= 0 ? (performance.now() - rec.t0) * 1e6 : -1;
     const { key, site } = rec;
     let n = rec.n;
-    if (rec.measured) log.noteExact(key, n);
-    else if (n < 0) n = log.estimate(key);
+    let kinds = rec.kinds;
+    if (rec.measured) {
+      log.noteExact(key, n);
+      const st = rec.st;
+      if (st !== null && rec.moved === 0) log.arm(st.send === null ? (st.send = log.tally()) : st.send, site, key, n);
+    } else if (n < 0) {
+      n = log.estimate(key);
+      kinds |= KIND_ESTIMATED;
+    }
+    if (rec.sabs.length !== 0) kinds |= KIND_SHARED;
+    log.mark(key, kinds);
     log.record(key, n, ns);
     if (n >= BIG) log.big(site, CH_PORT, SEND, n, ns);
     const moved = rec.moved;
     if (moved > 0) {
-      log.record(log.rowKey(site, CH_TRANSFER, SEND), moved, -1);
+      const mk = log.rowKey(site, CH_TRANSFER, SEND);
+      log.mark(mk, KIND_BINARY);
+      log.record(mk, moved, -1);
       if (moved >= BIG) log.big(site, CH_TRANSFER, SEND, moved, 0);
     }
     const sabs = rec.sabs;
@@ -172,40 +192,73 @@ function endSend(rec) {
 }
 
 /** Counts one delivered message. Recv rows have site -1 (no user frame delivers a message). */
-function received(ch, value, size) {
+function received(ch, value, size, st) {
   const key = log.rowKey(-1, ch, RECV);
-  if (typeof value === 'object' && value !== null && (ch !== CH_PORT || (!ArrayBuffer.isView(value) && !isAnyArrayBuffer(value))) && log.fastOk(key)) {
-    log.recordLast(key);
-    return;
+  const object = typeof value === 'object' && value !== null;
+  if (ch === CH_PORT && object && shared.movesPending()) {
+    // The receiver cannot tell a moved buffer from a copied one; senders publish their moves.
+    if (receivedMoves(key, value)) return;
+  }
+  let force = false;
+  if (st !== null && st.recv !== null && st.recv.site === -1 && object && (ch !== CH_PORT || (!ArrayBuffer.isView(value) && !isAnyArrayBuffer(value)))) {
+    const d = log.draw(st.recv);
+    if (d === 0) {
+      log.bump(st.recv);
+      return;
+    }
+    force = d === 2;
   }
   let n = -1;
   if (ch === CH_PORT) {
     n = clone.cloneSize(value, null, false);
-    const buf = clone.out.buf;
-    if (buf !== null) {
-      // The receiver cannot tell a moved buffer from a copied one; the sender published its moves.
-      const moved = buf.byteLength;
-      if (shared.claimMoved(moved)) {
-        n = clone.cloneSize(value, [buf], false);
-        log.record(log.rowKey(-1, CH_TRANSFER, RECV), moved, -1);
-        if (moved >= BIG) log.big(-1, CH_TRANSFER, RECV, moved, 0);
-      }
-    }
   } else if (clone.out.sabs.length !== 0) {
     clone.out.sabs.length = 0;
   }
-  if (n < 0 && log.wantsExact(key)) {
+  if (n < 0 && (force || log.wantsExact(key))) {
     n = size(value);
-    if (n >= 0) log.noteExact(key, n);
+    if (n >= 0) {
+      log.noteExact(key, n);
+      if (st !== null) log.arm(st.recv === null ? (st.recv = log.tally()) : st.recv, -1, key, n);
+    }
   }
-  if (n < 0) n = log.estimate(key);
+  let kinds = kindOf(value);
+  if (n < 0) {
+    n = log.estimate(key);
+    kinds |= KIND_ESTIMATED;
+  }
   const sabs = clone.out.sabs;
   if (sabs.length !== 0) {
+    kinds |= KIND_SHARED;
     for (let i = 0; i < sabs.length; i++) shared.received(sabs[i]);
     sabs.length = 0;
   }
+  log.mark(key, kinds);
   log.record(key, n, -1);
   if (n >= BIG) log.big(-1, ch, RECV, n, 0);
+}
+
+/** A received message with buffers that a sender published as moved: counted as `transfer`. */
+function receivedMoves(key, value) {
+  const bufs = clone.buffersIn(value);
+  let moved = null;
+  for (let i = 0; i < bufs.length; i++) {
+    if (shared.claimMoved(bufs[i].byteLength)) (moved === null ? (moved = []) : moved).push(bufs[i]);
+  }
+  if (moved === null) return false;
+  let n = clone.cloneSize(value, moved, false);
+  if (n < 0) n = clone.serializedSize(value, moved);
+  if (n < 0) n = 0;
+  let bytes = 0;
+  for (let i = 0; i < moved.length; i++) bytes += moved[i].byteLength;
+  const sabs = clone.out.sabs;
+  for (let i = 0; i < sabs.length; i++) shared.received(sabs[i]);
+  log.mark(key, kindOf(value) | (sabs.length !== 0 ? KIND_SHARED : 0));
+  log.record(key, n, -1);
+  const mk = log.rowKey(-1, CH_TRANSFER, RECV);
+  log.mark(mk, KIND_BINARY);
+  log.record(mk, bytes, -1);
+  if (bytes >= BIG) log.big(-1, CH_TRANSFER, RECV, bytes, 0);
+  return true;
 }
 
 function cloneSizeExact(v) {
@@ -215,7 +268,7 @@ function cloneSizeExact(v) {
 function portReceived(port, data) {
   let st = port[kStream];
   if (st !== undefined && !st.internal) {
-    received(CH_PORT, data, cloneSizeExact);
+    received(CH_PORT, data, cloneSizeExact, st);
     return;
   }
   if (st === undefined) {
@@ -223,7 +276,7 @@ function portReceived(port, data) {
     // A port never posted on by this thread whose first message is one of Node's own.
     if (data !== null && typeof data === 'object' && typeof data.type === 'string' && INTERNAL_TYPES.has(data.type)) st.internal = true;
   }
-  if (!st.internal) received(CH_PORT, data, cloneSizeExact);
+  if (!st.internal) received(CH_PORT, data, cloneSizeExact, st);
 }
 
 function hookPorts() {
@@ -240,16 +293,20 @@ function hookPorts() {
       }
       return Reflect.apply(origPost, this, arguments);
     }
-    // Fast path: a plain object/array (no transfer list) whose row is already measured.
-    if (transfer === undefined && typeof value === 'object' && value !== null && !ArrayBuffer.isView(value) && !isAnyArrayBuffer(value)) {
-      const key = log.rowKey(site, CH_PORT, SEND);
-      if (log.fastOk(key)) {
-        const r = Reflect.apply(origPost, this, arguments);
-        log.recordLast(key);
+    // Fast path: a plain object/array (no transfer list) on a stream whose row is measured.
+    let force = false;
+    const t = st.send;
+    if (t !== null && t.site === site && transfer === undefined && typeof value === 'object' && value !== null &&
+        !ArrayBuffer.isView(value) && !isAnyArrayBuffer(value)) {
+      const d = log.draw(t);
+      if (d === 0) {
+        const r = arguments.length === 1 ? origPost.call(this, value) : Reflect.apply(origPost, this, arguments);
+        log.bump(t);
         return r;
       }
+      force = d === 2;
     }
-    const rec = beginSend(site, value, transfer);
+    const rec = beginSend(site, value, transfer, force, st);
     let r;
     try {
       r = Reflect.apply(origPost, this, arguments);
@@ -271,7 +328,7 @@ function hookPorts() {
           /* ignore */
         }
       }
-      return Reflect.apply(origDispatch, this, arguments);
+      return origDispatch.call(this, data, type, event);
     };
     Object.defineProperty(proto, kHybridDispatch, { value: dispatch, writable: true, configurable: true, enumerable: false });
   } else {
@@ -296,10 +353,15 @@ function postWorkerData(self, orig, args, data, transfer, site) {
   try {
     if (n >= 0) {
       const key = log.rowKey(site, CH_PORT, SEND);
+      log.mark(key, kindOf(data) | (sabs !== null ? KIND_SHARED : 0));
       log.record(key, n, -1);
       if (n >= BIG) log.big(site, CH_PORT, SEND, n, 0);
     }
-    if (moved > 0) log.record(log.rowKey(site, CH_TRANSFER, SEND), moved, -1);
+    if (moved > 0) {
+      const mk = log.rowKey(site, CH_TRANSFER, SEND);
+      log.mark(mk, KIND_BINARY);
+      log.record(mk, moved, -1);
+    }
     if (sabs !== null) for (let i = 0; i < sabs.length; i++) shared.sent(sabs[i], site);
   } catch {
     /* ignore */
@@ -309,7 +371,7 @@ function postWorkerData(self, orig, args, data, transfer, site) {
 
 function countOwnWorkerData() {
   if (wt.isMainThread || wt.workerData === undefined) return;
-  received(CH_PORT, wt.workerData, cloneSizeExact);
+  received(CH_PORT, wt.workerData, cloneSizeExact, null);
 }
 
 function hookWorker() {
@@ -348,8 +410,9 @@ function workerOptions(options) {
   const env = options.env;
   if (env === null || typeof env !== 'object' || env === process.env) return options;
   const cur = typeof env.NODE_OPTIONS === 'string' ? env.NODE_OPTIONS : '';
-  if (cur.includes(preloadPath) && env.WMPROF_RUN_DIR === runDir) return options;
-  return { ...options, env: { ...env, NODE_OPTIONS: withPreload(cur), WMPROF_RUN_DIR: runDir } };
+  const has = cur.includes(preloadPath);
+  if (has && env.WMPROF_RUN_DIR === runDir) return options;
+  return { ...options, env: { ...env, NODE_OPTIONS: has ? cur : withPreload(cur), WMPROF_RUN_DIR: runDir } };
 }
 
 function threadName(filename, options) {
@@ -388,7 +451,7 @@ function hookThreadFunctions() {
     const st = sites.newStream();
     wt.postMessageToThread = function postMessageToThread(threadId, value, transferList) {
       const site = sites.site(st, postMessageToThread);
-      const rec = beginSend(site < 0 ? -1 : site, value, transferList);
+      const rec = beginSend(site < 0 ? -1 : site, value, transferList, false, null);
       let r;
       try {
         r = Reflect.apply(origToThread, this, arguments);
@@ -563,7 +626,9 @@ function instrumentIpc(target, mode) {
       if (!viaChannel && this.connected !== false) n = sizeOf(message);
       if (n >= 0) {
         const ns = timed ? (performance.now() - t0) * 1e6 : -1;
-        log.record(log.rowKey(site, CH_IPC, SEND), n, ns);
+        const key = log.rowKey(site, CH_IPC, SEND);
+        log.mark(key, kindOf(message));
+        log.record(key, n, ns);
         if (n >= BIG) log.big(site, CH_IPC, SEND, n, ns);
       }
     } catch {
@@ -572,10 +637,11 @@ function instrumentIpc(target, mode) {
     return r;
   };
   const origEmit = target.emit;
+  const rst = sites.newStream();
   target.emit = function emit(type, message) {
     if (type === 'message') {
       try {
-        received(CH_IPC, message, sizeOf);
+        received(CH_IPC, message, sizeOf, rst);
       } catch {
         /* ignore */
       }

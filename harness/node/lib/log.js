@@ -7,10 +7,14 @@
  * and writes it itself with fs.writeSync, so nothing is shared between threads and a killed
  * process loses at most what accumulated since the last flush (<= 250 ms).
  *
- * Hot path: record() only bumps preallocated typed-array counters. Lines that are not urgent
- * (`site`, `big`, `heap`, `agg`) wait in `pending` and go out in one write per flush; a flush
- * happens at most every 250 ms, triggered from the hooks themselves (a clock read every
- * CHECK_EVERY calls, and after every big message), from an unref'd 250 ms timer, and at exit.
+ * Hot path: record() only bumps preallocated typed-array counters, and a stream's fast path
+ * (tallies, below) only one counter on the stream. Lines that are not urgent (`site`, `big`,
+ * `heap`, `agg`) wait in `pending` and go out in one write per flush; a flush happens at most
+ * every 250 ms, triggered from the hooks themselves (a clock read every CHECK_EVERY records, and
+ * after every big message), from an unref'd 250 ms timer, and at exit.
+ *
+ * Agg rows are the protocol's [site, channel, direction, count, bytes, ns, hist] plus an 8th
+ * element, a KIND_* bit mask of what the row's messages were (additive: readers ignore it).
  */
 const fs = require('fs');
 const v8 = require('v8');
@@ -62,8 +66,16 @@ const C_NS = 2; // sum of timed ns
 const C_NSN = 3; // number of timed messages
 const C_MEASURED = 4; // messages sized by a real serialization
 const C_LAST = 5; // last such size (the estimate for unmeasured ones)
-const C_HIST = 6;
+const C_KINDS = 6; // what the row's messages were: KIND_* bits
+const C_HIST = 7;
 const ROW = C_HIST + HIST;
+
+/** Bits of an agg row's 8th element (see docs/node.md). */
+const KIND_BINARY = 1; // ArrayBuffer, TypedArray, DataView, Buffer
+const KIND_PRIMITIVE = 2; // string, number, boolean, null, undefined
+const KIND_OBJECTS = 4; // objects, arrays, Maps... (structured clone of a graph; JSON objects)
+const KIND_SHARED = 8; // carried a SharedArrayBuffer
+const KIND_ESTIMATED = 16; // some sizes are estimates (sampled measurement)
 
 let cap = 0;
 let rows = new Float64Array(0);
@@ -124,30 +136,70 @@ function wantsExact(key) {
   const mask = last >= 65536 ? 31 : last >= 1024 ? 127 : 1023;
   return (rand() & mask) === 0;
 }
+
 /**
- * Fast path for a complex message that needs neither a measurement nor a timing sample (one random
- * draw decides both: 1 in 64 goes the slow way to be timed). The row has been measured before.
+ * Tallies: the fast path of a stream (a port's sends, a port's receives) whose row is measured.
+ * A plain object or array there is counted at the size last measured on that stream by bumping
+ * one counter on the stream itself; tallies are folded into the rows at every flush (and before
+ * exit), so the hot path touches the stream and nothing else. Each message draws one random
+ * number: 1 in 64 is timed, and 1 in 32 / 128 / 1024 (by size, see wantsExact) is measured,
+ * both through the general path.
  */
-function fastOk(key) {
-  const o = key * ROW;
-  if (rows[o + C_MEASURED] < 8 || exactAlways) return false;
-  const x = rand();
-  if ((x & 63) === 0) return false;
-  const last = rows[o + C_LAST];
-  const mask = last >= 65536 ? 31 : last >= 1024 ? 127 : 1023;
-  return ((x >>> 6) & mask) !== 0;
+const tallies = [];
+const NO_SITE = -9;
+
+function tally() {
+  return { site: NO_SITE, key: -1, size: 0, mask: 0, count: 0 };
 }
 
-/** Counts one message at the row's last measured size (see fastOk). */
-function recordLast(key) {
+/** Arms `t` after a measured message of `n` bytes at row `key` (once the row has 8 of them). */
+function arm(t, site, key, n) {
+  fold(t);
   const o = key * ROW;
+  if (rows[o + C_MEASURED] < 8 || exactAlways) {
+    t.site = NO_SITE;
+    return;
+  }
+  t.site = site;
+  t.key = key;
+  t.size = n;
+  t.mask = n >= 65536 ? 31 : n >= 1024 ? 127 : 1023;
+}
+
+/** 0: count on the fast path; 1: go the general way to be timed; 2: ... and be measured. */
+function draw(t) {
+  const x = rand();
+  if (((x >>> 6) & t.mask) === 0) return 2;
+  return (x & 63) === 0 ? 1 : 0;
+}
+
+function bump(t) {
+  if (t.count++ === 0) tallies.push(t);
+  else if ((t.count & 63) === 0 && --state.countdown <= 0) poll();
+}
+
+function fold(t) {
+  const c = t.count;
+  if (c === 0) return;
+  t.count = 0;
+  const o = t.key * ROW;
   const r = rows;
-  const n = r[o + C_LAST];
-  r[o + C_COUNT]++;
-  r[o + C_BYTES] += n;
-  r[o + C_HIST + bucket(n)]++;
+  r[o + C_KINDS] = r[o + C_KINDS] | KIND_OBJECTS | KIND_ESTIMATED;
+  r[o + C_COUNT] += c;
+  r[o + C_BYTES] += c * t.size;
+  r[o + C_HIST + bucket(t.size)] += c;
   state.dirty = true;
-  if (--state.countdown <= 0) poll();
+}
+
+function foldAll() {
+  for (let i = 0; i < tallies.length; i++) fold(tallies[i]);
+  tallies.length = 0;
+}
+
+/** ORs KIND_* bits into a row. */
+function mark(key, bits) {
+  const o = key * ROW + C_KINDS;
+  rows[o] = rows[o] | bits;
 }
 
 function noteExact(key, n) {
@@ -263,7 +315,7 @@ function aggLine() {
     const n = rows[o + C_COUNT];
     const ns = rows[o + C_NSN] > 0 ? Math.round((rows[o + C_NS] / rows[o + C_NSN]) * n) : 0;
     out.push([Math.floor(k / 6) - 1, CHANNELS[(k % 6) >> 1], DIRECTIONS[k & 1], n, Math.round(rows[o + C_BYTES]), ns,
-      Array.from(rows.subarray(o + C_HIST, o + ROW))]);
+      Array.from(rows.subarray(o + C_HIST, o + ROW)), rows[o + C_KINDS]]);
   }
   return line('agg', `,"rows":${JSON.stringify(out)}`);
 }
@@ -298,6 +350,7 @@ function poll() {
 function tick(t) {
   if (state.closed) return;
   state.lastTick = t;
+  foldAll();
   heap(t, false);
   if (state.dirty) {
     state.dirty = false;
@@ -320,6 +373,7 @@ function startTimer() {
 function close(exitCode) {
   if (state.closed || state.fd < 0) return;
   const t = now();
+  foldAll();
   heap(t, true);
   if (usedKeys.length > 0) later(aggLine());
   if (state.droppedBig > 0) later(line('warn', `,"msg":${JSON.stringify(`${state.droppedBig} big-message events dropped (more than ${MAX_PENDING_BIG} per 250 ms)`)}`));
@@ -336,6 +390,7 @@ function close(exitCode) {
 
 module.exports = {
   CH_PORT, CH_IPC, CH_TRANSFER, SEND, RECV, BIG,
-  state, rowKey, record, recordLast, fastOk, wantsExact, noteExact, estimate, setExactAlways, rand,
+  KIND_BINARY, KIND_PRIMITIVE, KIND_OBJECTS, KIND_SHARED, KIND_ESTIMATED, mark,
+  state, rowKey, record, tally, arm, draw, bump, wantsExact, noteExact, estimate, setExactAlways, rand,
   open, line, later, emit, siteLine, big, tick, startTimer, close, write,
 };

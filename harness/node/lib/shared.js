@@ -81,6 +81,11 @@ function moving(n) {
   Atomics.add(hdr, 2, 1);
 }
 
+/** Are there published transfers nobody has claimed yet? (One atomic load.) */
+function movesPending() {
+  return hdr !== null && Atomics.load(hdr, 2) > 0;
+}
+
 /** A received ArrayBuffer of `n` bytes: true when a sender published a transfer of that size. */
 function claimMoved(n) {
   if (hdr === null || n < MOVE_MIN || Atomics.load(hdr, 2) <= 0) return false;
@@ -157,4 +162,4 @@ function received(sab) {
   shmLine('attach', hit[0], sab.byteLength, -1);
 }
 
-module.exports = { init, sent, received, moving, claimMoved };
+module.exports = { init, sent, received, moving, claimMoved, movesPending };

@@ -22,8 +22,6 @@ from time import perf_counter_ns as _pc, time as _time
 
 PROTOCOL_VERSION = 1
 HARNESS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
-_RUNNER = os.path.join(HARNESS_DIR, "wmprof_run.py")
 
 FLUSH_NS = 250_000_000  # aggregates at most every 250 ms; heap samples at most 4 Hz
 BIG = 65536  # messages >= 64 KiB also get an individual `big` event
@@ -44,24 +42,20 @@ K_STOP, K_USER, K_NEUTRAL, K_FEEDER = -2, -1, 0, 8
 F_STRING, F_QUEUES, F_PROCESS = 16, 17, 18
 
 # Size histogram: upper bounds 64, 256, 1K, ... 64M (exclusive), then open-ended: 12 buckets.
+# The bucket of n bytes is _BUCKET_OF_BITLEN[n.bit_length()] (n < 64: bucket 0).
 HIST_LEN = 12
 _BUCKET_OF_BITLEN = [0] * 7 + [min((b - 5) // 2, HIST_LEN - 1) for b in range(7, 128)]
 
 
-def bucket(n):
-    """Histogram bucket of a message of n bytes."""
-    return _BUCKET_OF_BITLEN[n.bit_length()] if n < (1 << 127) else HIST_LEN - 1
-
-
 # --------------------------------------------------------------------------------------------
-# State. Hot-path structures are module-level lists/dicts that are only ever mutated in place,
-# so hooks can bind them as keyword defaults (LOAD_FAST) once.
+# State. Hot-path structures are module-level lists/dicts that are only ever mutated in place
+# (never rebound), so the hooks in _mp can hold them in closure cells.
 
 class _State(object):
     __slots__ = (
         "active", "run_dir", "pid", "ppid", "fd", "fd_ident", "dead", "role", "pending_role",
         "start_method", "name", "hello_done", "bye_done", "exit_code", "boot_code", "in_start",
-        "hooks", "tracemalloc", "last_heap", "pending", "lock", "cwd", "passive",
+        "hooks", "tracemalloc", "last_heap", "pending", "lock", "cwd",
     )
 
     def __init__(self):
@@ -86,22 +80,28 @@ class _State(object):
         self.last_heap = 0
         self.pending = []  # lines waiting for the next flush (big events)
         self.lock = _thread.RLock()
-        self.cwd = os.getcwd() if hasattr(os, "getcwd") else "/"
-        self.passive = False
+        self.cwd = os.getcwd()  # to make relative code filenames absolute even after chdir()
 
 
 _st = _State()
 
-# Per slot, one preallocated record mutated in place: [hist_0 .. hist_11, bytes, ns]. The
-# message count is the histogram's sum (computed at flush time): three increments per message.
+# Per slot, one preallocated record mutated in place (a list):
+#   [0 .. 11]  one per size bucket: (messages << 64) + bytes, so that a message costs a single
+#              `r[bucket] += n + ONE` (count and bytes split again at flush time);
+#   I_NS       (un)pickling ns of the timed messages, I_TIMED how many were timed (see the hot
+#              paths in _mp: busy sites are timed one message in eight);
+#   I_TLAST    perf_counter_ns of the last timed message;  I_SLOT  the slot's own index.
 R = []
-I_BYTES, I_NS = HIST_LEN, HIST_LEN + 1
+ONE = 1 << 64
+MASK = ONE - 1
+I_NS, I_TIMED, I_TLAST, I_SLOT = HIST_LEN, HIST_LEN + 1, HIST_LEN + 2, HIST_LEN + 3
+REC_LEN = HIST_LEN + 4
 _FLUSHED = []  # per slot: count at the last flush
 SLOT_KEY = []  # per slot: (site, chdir)
 SLOT_OF = {}  # (site + 1) * 16 + chdir -> slot
-# chdir = channel * 2 + direction -> {code: {f_lasti: slot}}; the hot path's site cache
-# chdir -> {id(code): (code, {f_lasti: slot})}: keyed by id because hashing a code object is
-# not cached and costs up to ~0.6 us for a big module; the tuple keeps the code alive.
+# The slow path's site cache: chdir (channel * 2 + direction) -> {id(code): (code, {f_lasti:
+# slot})}. Keyed by id because hashing a code object is not cached and costs up to ~0.6 us for
+# a big module; the tuple keeps the code alive so that the id stays its own.
 SITE_CACHE = [{} for _ in range(16)]
 FILE_CLS = {}  # co_filename -> frame class (str keys: their hash is cached)
 _STRING_CLS = {}  # id(code) of "<string>" code -> (code, class)
@@ -247,7 +247,13 @@ def event(kind, body, site=-1):
 
 
 def queue_big(slot, n, ns):
-    """A message >= 64 KiB: queued, written with the next flush (<= 250 ms)."""
+    """A message >= 64 KiB: queued, written with the next flush (<= 250 ms). ns < 0: the message
+    was not timed (sampling); its slot's mean is used."""
+    if slot < 0:
+        return
+    if ns < 0:
+        r = R[slot]
+        ns = r[I_NS] // r[I_TIMED] if r[I_TIMED] else 0
     try:
         site, chdir = SLOT_KEY[slot]
         with _st.lock:
@@ -277,6 +283,15 @@ def _heap_line():
         return ""
 
 
+def slot_ns(r, count):
+    """Total (un)pickling ns of a slot: measured when every message was timed, else the timed
+    messages' total scaled to the message count."""
+    timed = r[I_TIMED]
+    if timed >= count or not timed:
+        return r[I_NS]
+    return r[I_NS] * count // timed
+
+
 def flush(now=0, final=False, block=False):
     """Write changed cumulative counters (and a heap sample at <= 4 Hz; always when final).
     Called from the hooks when NEXT_FLUSH has passed (never blocking on another thread's flush),
@@ -296,7 +311,7 @@ def flush(now=0, final=False, block=False):
         rows = []
         for i in range(len(R)):
             r = R[i][:]  # a snapshot: other threads keep counting
-            hist = r[:HIST_LEN]
+            hist = [v >> 64 for v in r[:HIST_LEN]]
             c = sum(hist)
             if c != _FLUSHED[i]:
                 _FLUSHED[i] = c
@@ -304,7 +319,8 @@ def flush(now=0, final=False, block=False):
                 if site >= 0 and not _SITE_SENT[site]:
                     out.append(site_line(site))
                 rows.append('[%d,"%s","%s",%d,%d,%d,[%s]]' % (
-                    site, CHANNELS[chdir >> 1], DIRECTIONS[chdir & 1], c, r[I_BYTES], r[I_NS],
+                    site, CHANNELS[chdir >> 1], DIRECTIONS[chdir & 1], c,
+                    sum([v & MASK for v in r[:HIST_LEN]]), slot_ns(r, c),
                     ",".join([str(x) for x in hist])))
         if rows:
             out.append('{"e":"agg","pid":%d,"t":%d,"rows":[%s]}\n' % (st.pid, _now_ms(), ",".join(rows)))
@@ -455,7 +471,9 @@ def slot(site, chdir):
                 s = len(R)
                 SLOT_KEY.append((site, chdir))
                 _FLUSHED.append(0)
-                R.append([0] * (HIST_LEN + 2))  # last: a flush that sees it sees the rest
+                rec = [0] * REC_LEN
+                rec[I_SLOT] = s
+                R.append(rec)  # last: a flush that sees it sees the rest
                 SLOT_OF[key] = s
     return s
 
@@ -476,7 +494,7 @@ def _reset_counters():
     for i in range(len(_FLUSHED)):
         _FLUSHED[i] = 0
     for r in R:
-        for j in range(len(r)):
+        for j in range(I_SLOT):
             r[j] = 0
     for i in range(len(_SITE_SENT)):
         _SITE_SENT[i] = False
@@ -563,15 +581,12 @@ def _boot():
     if st.start_method in (None, "exec"):
         st.start_method = None if st.hello_done else "spawn"
     if _activate(pending_role="worker", start_method=st.start_method or "spawn"):
-        st.passive = False
         install_hooks()
 
 
 def _passive(role):
     """Resource tracker / forkserver: hello and bye with their role, no copy hooks needed."""
-    st = _st
     if _activate(role=role, start_method="exec", name=None):
-        st.passive = True
         emit("")
 
 
@@ -642,6 +657,7 @@ def _after_fork_child():
         st.ppid = os.getppid()
         st.fd = -1  # the inherited fd is the parent's file; leave it to the parent
         st.fd_ident = None
+        st.dead = False  # our own file may well be writable (e.g. EFBIG was the parent's)
         st.hello_done = False
         st.bye_done = False
         st.exit_code = None

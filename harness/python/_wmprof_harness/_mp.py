@@ -2,11 +2,11 @@
 
 Every pickled payload crosses ``reduction.ForkingPickler.dumps`` / ``loads`` (Queue, SimpleQueue,
 JoinableQueue, Pipe/Connection, Pool tasks and results, ProcessPoolExecutor calls and results,
-Manager proxy calls), so the hooks sit there, on the class (``queues``, ``connection`` and
-``sharedctypes`` each hold their own reference to the class, never to the function). The channel
-is read from the standard-library frames between the hook and the first user frame; the site is
-that user frame. Both are cached per code object / (code, f_lasti), so the steady-state cost is
-two clock reads, a frame walk of a few dict lookups and four in-place list increments.
+Manager proxy calls). The hooks sit there, on the class (``queues``, ``connection`` and
+``sharedctypes`` each hold their own reference to the class, never to the function), plus on
+``Connection.send`` / ``recv`` themselves, the busiest path. The channel is read from the
+standard-library frames between the hook and the first user frame; the site is that user frame.
+See "Hot paths" below for what a message costs.
 
 Payloads pickled on another thread carry their site with them:
 - ``Queue.put`` pickles in the feeder thread: ``Queue._start_thread`` swaps the buffer for a deque
@@ -15,6 +15,10 @@ Payloads pickled on another thread carry their site with them:
   thread), tasks and results carry the job id;
 - ProcessPoolExecutor: ``submit`` records work_id -> site before the original runs (the manager
   thread may pickle the call item before submit returns).
+
+Process objects pickled at start (spawn, forkserver) are counted as ``process-args`` by
+``reduction.dump``; their children boot the harness while unpickling their preparation data.
+Lifecycle (child, reap, bye), shared memory and manager events come from the other patches.
 
 Patches are applied when each module finishes importing (a meta path finder wraps its loader),
 or at once for modules already imported.
@@ -26,9 +30,10 @@ from _thread import get_ident
 from time import perf_counter_ns
 
 from . import (
-    _st, R, SITE_CACHE, FILE_CLS, NEXT_FLUSH, HARNESS_DIR, CH_PIPE, CH_QUEUE, CH_POOL,
-    CH_EXECUTOR, CH_MANAGER, CH_PROCARGS, K_FEEDER, K_USER, K_STOP, BIG, _BUCKET_OF_BITLEN,
-    classify, file_class, code_class, user_slot, user_site, slot, flush, queue_big, event, js, final, _activate,
+    _st, R, ONE, REC_LEN, I_NS, I_TIMED, I_TLAST, I_SLOT, SITE_CACHE, FILE_CLS, NEXT_FLUSH,
+    HARNESS_DIR, CH_QUEUE, CH_POOL, CH_EXECUTOR, CH_PROCARGS, K_FEEDER, K_USER, K_STOP, BIG,
+    _BUCKET_OF_BITLEN, classify, file_class, code_class, user_slot, user_site, slot, flush,
+    queue_big, event, js, final, _activate,
 )
 
 _pc = perf_counter_ns
@@ -97,130 +102,204 @@ def _recv_special(obj, ch):
 
 # ------------------------------------------------------------------------------------------------
 # Hot paths
-
-# Hot path. Everything it touches is a closure cell (LOAD_DEREF): keyword-only defaults would
-# be re-filled from __kwdefaults__ (a dict lookup each) on every call.
 #
-# Fast path: the hook's caller (Connection.send, SimpleQueue.put, Queue.get, ...) and that
-# caller's caller (the user frame) have the same code objects and f_lasti as on the previous call
-# -> same channel, same slot: two identity checks and an int compare. Anything else goes through
-# _locate(), which walks the stack, classifying frames by co_filename (a str key: its hash is
-# cached; a code object's is not and costs up to 0.6 us), and finds the slot through the
-# id(code)-keyed site cache. Counting is three in-place increments on the slot's record.
+# Four hooks see every payload: Connection.send / recv (pipes, Pool task and result pipes,
+# manager connections; identical 3.8-3.13, replaced whole so that their caller is the user frame)
+# and ForkingPickler.dumps / loads (SimpleQueue, Queue.get, the Queue feeder thread, direct use).
+# Every bytecode on the common path costs ~50-100 machine instructions, so it is kept short:
+#
+# - The site is found before pickling: a one-entry inline cache (a closure cell holding a tuple,
+#   replaced atomically) compares the user frame's code object and f_lasti with the previous
+#   call's and yields the slot's record. On a miss, _locate() walks the stack classifying frames
+#   by co_filename (a str key: its hash is cached; a code object's is not and costs up to
+#   0.6 us) and finds the slot through the id(code)-keyed site cache.
+# - Counting is one `rec[bucket] += n + ONE`: each histogram bucket holds (count << 64) + bytes.
+# - Pickling time: the first message after a cache miss is timed, and so is every message while
+#   the site is not hot. A site is hot when its last timed message took < 20 us and came < 2 ms
+#   after the one before; then, while the cache keeps hitting, only one message in eight is
+#   timed and the site's total is extrapolated from its timed messages (`slot_ns`). Timed
+#   messages also drive the 250 ms flush check.
+#
+# Everything the hooks touch is a closure cell (LOAD_DEREF): keyword-only defaults would be
+# re-filled from __kwdefaults__ (a dict lookup each) on every call.
 
-def _locate(f, obj, d, last):
-    """Slot of the payload pickled (d=0) / unpickled (d=1) below frame f (the hook's caller)."""
-    first = f
-    ch = 1
-    while f is not None:
-        code = f.f_code
-        k = FILE_CLS.get(code.co_filename)
-        if k is None:
-            k = file_class(code.co_filename)
-        if k > 15:
-            k = code_class(code, k)
-        if k < 0:
-            if k == K_STOP:
-                f = None
-            break
-        if k > ch:
-            if k == K_FEEDER:
-                if d == 0:  # the queue feeder: the site came with the object
-                    ch = K_FEEDER
+SKIP = 7  # untimed messages between two timed ones while a site is hot
+HOT_NS = 20_000  # ... i.e. while its last timed message took less than this
+HOT_GAP = 2_000_000  # ... and came less than this after the one before
+_DUMMY = [0] * REC_LEN  # counts nothing: used if the site lookup itself fails
+_DUMMY[I_SLOT] = -1
+
+
+def _locate(f, obj, d):
+    """(record, user frame, depth) for a payload pickled (d=0) / unpickled (d=1) below frame f,
+    the hook's caller. depth: 0 if f is the user frame, 1 if f.f_back is, else -1 (no user frame:
+    the site comes from the feeder / pool job / executor work item, or is unknown)."""
+    try:
+        first = f
+        ch = 1
+        while f is not None:
+            code = f.f_code
+            k = FILE_CLS.get(code.co_filename)
+            if k is None:
+                k = file_class(code.co_filename)
+            if k > 15:
+                k = code_class(code, k)
+            if k < 0:
+                if k == K_STOP:
                     f = None
-                    break
-            else:
-                ch = k
-        f = f.f_back
-    if f is None:
-        return (_recv_special if d else _send_special)(obj, ch)
-    lasti = f.f_lasti
-    chdir = ch * 2 + d
-    e = SITE_CACHE[chdir].get(id(code))
-    s = e[1].get(lasti) if e is not None and e[0] is code else None
-    if s is None:
-        s = user_slot(code, f, chdir)
-    if f is first:
-        last[0] = (code, code, lasti, s, 0)
-    elif f is first.f_back:
-        last[0] = (first.f_code, code, lasti, s, 1)
-    return s
+                break
+            if k > ch:
+                if k == K_FEEDER:
+                    if d == 0:  # the queue feeder: the site came with the object
+                        ch = K_FEEDER
+                        f = None
+                        break
+                else:
+                    ch = k
+            f = f.f_back
+        if f is None:
+            return R[(_recv_special if d else _send_special)(obj, ch)], None, -1
+        lasti = f.f_lasti
+        chdir = ch * 2 + d
+        e = SITE_CACHE[chdir].get(id(code))
+        s = e[1].get(lasti) if e is not None and e[0] is code else None
+        if s is None:
+            s = user_slot(code, f, chdir)
+        return R[s], f, (0 if f is first else 1 if f is first.f_back else -1)
+    except Exception:
+        return _DUMMY, None, -1
+
+
+def _timed(r, n, t0, t1):
+    """Book-keeping of a timed message of n bytes; returns how many to leave untimed next."""
+    dt = t1 - t0
+    r[I_NS] += dt
+    r[I_TIMED] += 1
+    hot = dt < HOT_NS and t1 - r[I_TLAST] < HOT_GAP
+    r[I_TLAST] = t1
+    if n >= BIG:
+        queue_big(r[I_SLOT], n, dt)
+    if t1 >= NEXT_FLUSH[0]:
+        flush(t1)
+    return SKIP if hot else 0
+
+
+def _untimed_big(r, n):
+    queue_big(r[I_SLOT], n, -1)
 
 
 def _make_dumps(orig):
     _orig = orig
+    _gf_, _pc_, _len = _gf, _pc, len  # cells: 3.8-3.10 have no LOAD_GLOBAL cache
     _R = R
-    _NF = NEXT_FLUSH
-    _locate_ = _locate
-    _flush = flush
-    _big = queue_big
+    _ONE = ONE
     _BK = _BUCKET_OF_BITLEN
-    _last = [(None, None, -1, 0, 0)]  # (caller code, user code, f_lasti, slot, depth) of last call
+    _locate_ = _locate
+    _timed_ = _timed
+    _ubig = _untimed_big
+    _feeder = _FEEDER
+    _get_ident = get_ident
+    _lc = (None, None, -1, 0, _DUMMY)  # (caller code, user code, user f_lasti, depth, record)
+    _k = 0  # messages to leave untimed
+    _fs = -1  # the feeder's last timed slot: it samples runs of one put() site only
 
     def dumps(cls, obj, protocol=None):
-        t0 = _pc()
-        buf = _orig(cls, obj, protocol)
-        t1 = _pc()
-        try:
-            f = _gf(1)
-            lc = _last[0]
-            u = (f.f_back if lc[4] else f) if f.f_code is lc[0] else None
-            if u is not None and u.f_code is lc[1] and u.f_lasti == lc[2]:
-                s = lc[3]
+        nonlocal _lc, _k, _fs
+        f = _gf_(1)
+        lc = _lc
+        u = (f.f_back if lc[3] else f) if f.f_code is lc[0] else None
+        if u is not None and u.f_code is lc[1] and u.f_lasti == lc[2]:
+            r = lc[4]
+            if _k:
+                _k -= 1
+                buf = _orig(cls, obj, protocol)
+                n = _len(buf)
+                if n < 64:
+                    r[0] += n + _ONE
+                else:
+                    r[_BK[n.bit_length()]] += n + _ONE
+                    if n >= 65536:
+                        _ubig(r, n)
+                return buf
+        elif f.f_code is _FEED[0]:  # the Queue feeder thread, pickling for an earlier put()
+            s = _feeder.get(_get_ident())
+            if s is None:
+                r = _locate_(f, obj, 0)[0]
             else:
-                s = _locate_(f, obj, 0, _last)
-            n = len(buf)
-            dt = t1 - t0
-            r = _R[s]
-            r[0 if n < 64 else _BK[n.bit_length()]] += 1
-            r[12] += n
-            r[13] += dt
-            if n >= 65536:
-                _big(s, n, dt)
-            if t1 >= _NF[0]:
-                _flush(t1)
-        except Exception:
-            pass
+                r = _R[s]
+                if _k and s == _fs:
+                    _k -= 1
+                    buf = _orig(cls, obj, protocol)
+                    n = _len(buf)
+                    if n < 64:
+                        r[0] += n + _ONE
+                    else:
+                        r[_BK[n.bit_length()]] += n + _ONE
+                        if n >= 65536:
+                            _ubig(r, n)
+                    return buf
+                _fs = s
+        else:
+            r, u, depth = _locate_(f, obj, 0)
+            if depth >= 0:
+                _lc = (f.f_code, u.f_code, u.f_lasti, depth, r)
+        t0 = _pc_()
+        buf = _orig(cls, obj, protocol)
+        t1 = _pc_()
+        n = _len(buf)
+        r[0 if n < 64 else _BK[n.bit_length()]] += n + _ONE
+        _k = _timed_(r, n, t0, t1)
         return buf
     return dumps
 
 
 def _make_loads(orig):
     _orig = orig
-    _R = R
-    _NF = NEXT_FLUSH
-    _locate_ = _locate
-    _flush = flush
-    _big = queue_big
+    _gf_, _pc_, _len = _gf, _pc, len  # cells: 3.8-3.10 have no LOAD_GLOBAL cache
+    _ONE = ONE
     _BK = _BUCKET_OF_BITLEN
-    _last = [(None, None, -1, 0, 0)]
+    _locate_ = _locate
+    _timed_ = _timed
+    _ubig = _untimed_big
+    _lc = (None, None, -1, 0, _DUMMY)
+    _k = 0
 
     def loads(data, *args, **kwargs):
-        t0 = _pc()
+        nonlocal _lc, _k
+        f = _gf_(1)
+        lc = _lc
+        u = (f.f_back if lc[3] else f) if f.f_code is lc[0] else None
+        if u is not None and u.f_code is lc[1] and u.f_lasti == lc[2]:
+            r = lc[4]
+            if _k:
+                _k -= 1
+                obj = _orig(data, *args, **kwargs) if (args or kwargs) else _orig(data)
+                n = _len(data)
+                if n < 64:
+                    r[0] += n + _ONE
+                else:
+                    r[_BK[n.bit_length()]] += n + _ONE
+                    if n >= 65536:
+                        _ubig(r, n)
+                return obj
+        else:
+            r = None
+        t0 = _pc_()
         obj = _orig(data, *args, **kwargs) if (args or kwargs) else _orig(data)
-        t1 = _pc()
-        try:
-            f = _gf(1)
-            lc = _last[0]
-            u = (f.f_back if lc[4] else f) if f.f_code is lc[0] else None
-            if u is not None and u.f_code is lc[1] and u.f_lasti == lc[2]:
-                s = lc[3]
-            else:
-                s = _locate_(f, obj, 1, _last)
-            n = len(data)
-            dt = t1 - t0
-            r = _R[s]
-            r[0 if n < 64 else _BK[n.bit_length()]] += 1
-            r[12] += n
-            r[13] += dt
-            if n >= 65536:
-                _big(s, n, dt)
-            if t1 >= _NF[0]:
-                _flush(t1)
-        except Exception:
-            pass
+        t1 = _pc_()
+        if r is None:
+            # the site of a received payload may depend on what it is (pool / executor results)
+            r, u, depth = _locate_(f, obj, 1)
+            if depth >= 0:
+                _lc = (f.f_code, u.f_code, u.f_lasti, depth, r)
+        n = _len(data)
+        r[0 if n < 64 else _BK[n.bit_length()]] += n + _ONE
+        _k = _timed_(r, n, t0, t1)
         return obj
     return loads
+
+
+_FEED = [None]  # code object of Queue._feed, once queues is imported
 
 
 def _patch_connection(m):
@@ -242,105 +321,99 @@ def _patch_connection(m):
     _oloads = loads_hook._wm_orig
     _FP = FP
     _mod = m
-    _R = R
-    _NF = NEXT_FLUSH
-    _locate_ = _locate
-    _flush = flush
-    _big = queue_big
+    _gf_, _pc_, _len = _gf, _pc, len  # cells: 3.8-3.10 have no LOAD_GLOBAL cache
+    _ONE = ONE
     _BK = _BUCKET_OF_BITLEN
-    _slast = [(None, None, -1, 0, 0)]
-    _rlast = [(None, None, -1, 0, 0)]
+    _locate_ = _locate
+    _timed_ = _timed
+    _ubig = _untimed_big
+    _slc = (None, -1, _DUMMY)  # (user code, f_lasti, record) of the last send
+    _rlc = (None, -1, _DUMMY)  # ... and of the last recv
+    _sk = 0  # sends to leave untimed
+    _rk = 0  # receives to leave untimed
     orig_send = CB.__dict__["send"]
     orig_recv = CB.__dict__["recv"]
 
-    _LV = int(os.environ.get("WMX", "9"))
     def send(self, obj):
-        """Send a (picklable) object"""
+        nonlocal _slc, _sk
         self._check_closed()
         self._check_writable()
         if _mod._ForkingPickler is not _FP:
             return self._send_bytes(_mod._ForkingPickler.dumps(obj))
-        if _LV == 0:
-            return self._send_bytes(_odumps(_FP, obj))
-        t0 = _pc()
-        buf = _odumps(_FP, obj)
-        t1 = _pc()
-        if _LV == 1:
-            return self._send_bytes(buf)
-        try:
-            f = _gf(1)
-            lc = _slast[0]
-            if f.f_code is lc[0] and f.f_lasti == lc[2] and not lc[4]:
-                s = lc[3]
-            else:
-                s = _locate_(f, obj, 0, _slast)
-            if _LV == 2:
+        f = _gf_(1)
+        lc = _slc
+        if f.f_code is lc[0] and f.f_lasti == lc[1]:
+            r = lc[2]
+            if _sk:
+                _sk -= 1
+                buf = _odumps(_FP, obj)
+                n = _len(buf)
+                if n < 64:
+                    r[0] += n + _ONE
+                else:
+                    r[_BK[n.bit_length()]] += n + _ONE
+                    if n >= 65536:
+                        _ubig(r, n)
                 return self._send_bytes(buf)
-            n = len(buf)
-            dt = t1 - t0
-            r = _R[s]
-            r[0 if n < 64 else _BK[n.bit_length()]] += 1
-            r[12] += n
-            r[13] += dt
-            if n >= 65536:
-                _big(s, n, dt)
-            if t1 >= _NF[0]:
-                _flush(t1)
-        except Exception:
-            pass
+        else:
+            r, u, depth = _locate_(f, obj, 0)
+            if depth == 0:
+                _slc = (f.f_code, f.f_lasti, r)
+        t0 = _pc_()
+        buf = _odumps(_FP, obj)
+        t1 = _pc_()
+        n = _len(buf)
+        r[0 if n < 64 else _BK[n.bit_length()]] += n + _ONE
+        _sk = _timed_(r, n, t0, t1)
         self._send_bytes(buf)
 
     def recv(self):
-        """Receive a (picklable) object"""
+        nonlocal _rlc, _rk
         self._check_closed()
         self._check_readable()
         buf = self._recv_bytes()
         if _mod._ForkingPickler is not _FP:
             return _mod._ForkingPickler.loads(buf.getbuffer())
         data = buf.getbuffer()
-        if _LV == 0:
-            return _oloads(data)
-        t0 = _pc()
-        obj = _oloads(data)
-        t1 = _pc()
-        if _LV == 1:
-            return obj
-        try:
-            f = _gf(1)
-            lc = _rlast[0]
-            if f.f_code is lc[0] and f.f_lasti == lc[2] and not lc[4]:
-                s = lc[3]
-            else:
-                s = _locate_(f, obj, 1, _rlast)
-            if _LV == 2:
+        f = _gf_(1)
+        lc = _rlc
+        if f.f_code is lc[0] and f.f_lasti == lc[1]:
+            r = lc[2]
+            if _rk:
+                _rk -= 1
+                obj = _oloads(data)
+                n = _len(data)
+                if n < 64:
+                    r[0] += n + _ONE
+                else:
+                    r[_BK[n.bit_length()]] += n + _ONE
+                    if n >= 65536:
+                        _ubig(r, n)
                 return obj
-            n = len(data)
-            dt = t1 - t0
-            r = _R[s]
-            r[0 if n < 64 else _BK[n.bit_length()]] += 1
-            r[12] += n
-            r[13] += dt
-            if n >= 65536:
-                _big(s, n, dt)
-            if t1 >= _NF[0]:
-                _flush(t1)
-        except Exception:
-            pass
+        else:
+            r = None
+        t0 = _pc_()
+        obj = _oloads(data)
+        t1 = _pc_()
+        if r is None:
+            # the site of a received payload may depend on what it is (pool / executor results)
+            r, u, depth = _locate_(f, obj, 1)
+            if depth == 0:
+                _rlc = (f.f_code, f.f_lasti, r)
+        n = _len(data)
+        r[0 if n < 64 else _BK[n.bit_length()]] += n + _ONE
+        _rk = _timed_(r, n, t0, t1)
         return obj
 
     CB.send = _wraps(send, orig_send)
     CB.recv = _wraps(recv, orig_recv)
 
 
-def _count(s, n, dt, t1):
+def _count(s, n, t0, t1):
+    """Count one timed message on slot s (slow paths: process-args)."""
     r = R[s]
-    r[0 if n < 64 else _BUCKET_OF_BITLEN[n.bit_length()]] += 1
-    r[12] += n
-    r[13] += dt
-    if n >= BIG:
-        queue_big(s, n, dt)
-    if t1 >= NEXT_FLUSH[0]:
-        flush(t1)
+    r[0 if n < 64 else _BUCKET_OF_BITLEN[n.bit_length()]] += n + ONE
+    _timed(r, n, t0, t1)
 
 
 def _walk(f):
@@ -357,15 +430,21 @@ def _walk(f):
     return ch, None
 
 
+_PUT_LC = [(None, None, -1, 0)]  # SiteDeque.append's inline cache: (put code, user code, lasti, slot)
+
+
 def _put_slot(obj, dq):
     """Send slot for an object appended to a Queue buffer (runs in the putting thread)."""
-    ch, f = _walk(_gf(2))
+    put = _gf(2)
+    ch, f = _walk(put)
     if f is not None:
         code = f.f_code
         e = SITE_CACHE[ch * 2].get(id(code))
         s = e[1].get(f.f_lasti) if e is not None and e[0] is code else None
         if s is None:
             s = user_slot(code, f, ch * 2)
+        if f is put.f_back:
+            _PUT_LC[0] = (put.f_code, code, f.f_lasti, s)
         return s
     if type(obj).__name__ == "_CallItem":
         wid = getattr(obj, "work_id", None)
@@ -385,9 +464,15 @@ class SiteDeque(_deque):
         self._wm_slots = _deque()
         self._wm_pwi = None
 
-    def append(self, obj, _append=_deque.append):
+    def append(self, obj, _append=_deque.append, _gf=_gf, _lc=_PUT_LC, _put_slot=_put_slot):
         try:
-            s = _put_slot(obj, self)
+            f = _gf(1)  # Queue.put / JoinableQueue.put / _finalize_close
+            lc = _lc[0]
+            u = f.f_back
+            if f.f_code is lc[0] and u is not None and u.f_code is lc[1] and u.f_lasti == lc[2]:
+                s = lc[3]
+            else:
+                s = _put_slot(obj, self)
         except Exception:
             s = None
         self._wm_slots.append(s)  # before the object: the feeder may pop it at once
@@ -434,7 +519,7 @@ def _patch_reduction(m):
             if p0 is not None:
                 try:
                     n = file.tell() - p0
-                    _count(slot(user_site(_gf(1)), CH_PROCARGS * 2), n, t1 - t0, t1)
+                    _count(slot(user_site(_gf(1)), CH_PROCARGS * 2), n, t0, t1)
                 except Exception:
                     pass
             return r
@@ -594,6 +679,7 @@ def _patch_spawn(m):
 
 def _patch_queues(m):
     Q = m.Queue
+    _FEED[0] = getattr(Q.__dict__.get("_feed"), "__func__", Q._feed).__code__
     if not _is_wrapped(Q.__dict__["_start_thread"]):
         orig = Q.__dict__["_start_thread"]
 

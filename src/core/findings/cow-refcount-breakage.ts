@@ -30,10 +30,10 @@ const FIX: Record<CowCause, string> = {
     "Keep the large read-only data in a form whose reads write nothing: array.array, a numpy array, bytes, or " +
     "multiprocessing.shared_memory. gc.freeze() will not help here: it stops garbage-collector traversal, not refcount writes.",
   gc:
-    "Call gc.freeze() in the parent just before starting the workers (and gc.disable() early in the parent, " +
-    "gc.enable() in the children, to avoid leaving partly-collected pages): the children's full collections then skip the " +
-    "inherited objects. It does not stop refcount writes on objects the children read; if copying remains, store the data " +
-    "in array.array, numpy or shared_memory.",
+    "Call gc.freeze() in the parent just before starting the workers, so the children's full collections skip the " +
+    "inherited objects (the Python docs add gc.disable() early in the parent, so no freed holes are left in its pages, " +
+    "and gc.enable() early in the children). It does not stop refcount writes on objects the children read; if copying " +
+    "remains, store the data in array.array, numpy or shared_memory.",
   unknown:
     "If the children read the inherited objects, the copies are refcount writes: store the data in array.array, numpy or " +
     "shared_memory (gc.freeze() cannot prevent those). If they only hold containers they never touch, gc.freeze() in the " +
@@ -65,7 +65,7 @@ export const cowRefcountBreakage: FindingRule = {
       const gcNote =
         cause === "refcount"
           ? hits.every((a) => a.gc.fullCollections === 0)
-            ? " No full garbage collection ran in these children, so these are refcount writes."
+            ? " No full garbage collection was seen in these children, so these are refcount writes."
             : " The copying did not coincide with the children's full garbage collections: refcount writes."
           : cause === "gc"
             ? ` It coincided with ${count(fullGcs)} full garbage collection${fullGcs === 1 ? "" : "s"} in the children: GC traversal writes.`

@@ -179,11 +179,14 @@ interface GcPoint { t: number; full: number }
  */
 export function attributeGc(child: ProcessInfo, parent: ProcessInfo | undefined, series: readonly CowPoint[]): GcAttribution {
   const growth = series.length > 0 ? Math.max(0, Math.max(...series.map((p) => p.inherited)) - (series[0] as CowPoint).inherited) : 0;
-  const points: GcPoint[] = [];
-  const base = parent ? lastBefore(parent.heap, child.startedAt) : undefined;
-  if (base?.collections) points.push({ t: child.startedAt, full: base.collections[2] });
-  for (const h of child.heap) if (h.collections) points.push({ t: h.t, full: h.collections[2] });
-  points.sort((a, b) => a.t - b.t);
+  const byTime = new Map<number, number>();
+  // The child's count at fork is its parent's at fork. Without a parent sample from before the
+  // fork, the parent's first later one is an upper bound of it: collections counted from there
+  // are a lower bound, so "some ran" stays certain.
+  const base = parent ? (lastBefore(parent.heap, child.startedAt) ?? firstAfter(parent.heap, child.startedAt)) : undefined;
+  if (base?.collections) byTime.set(child.startedAt, base.collections[2]);
+  for (const h of child.heap) if (h.collections) byTime.set(h.t, h.collections[2]);
+  const points: GcPoint[] = [...byTime].map(([t, full]) => ({ t, full })).sort((a, b) => a.t - b.t);
   if (points.length < 2) return { cause: "unknown", fullCollections: null, growth, growthDuringGc: 0 };
 
   const fullCollections = Math.max(0, (points[points.length - 1] as GcPoint).full - (points[0] as GcPoint).full);
@@ -192,11 +195,18 @@ export function attributeGc(child: ProcessInfo, parent: ProcessInfo | undefined,
     const a = points[i - 1] as GcPoint;
     const b = points[i] as GcPoint;
     if (b.full <= a.full) continue;
+    // growth between the last sample before the interval and the last one inside it
     during += Math.max(0, inheritedAt(series, b.t) - inheritedAt(series, a.t));
   }
   during = Math.min(during, growth);
   const cause: CowCause = fullCollections > 0 && growth > 0 && during >= 0.5 * growth ? "gc" : "refcount";
   return { cause, fullCollections, growth, growthDuringGc: during };
+}
+
+function firstAfter(heap: readonly HeapSample[], t: number): HeapSample | undefined {
+  let best: HeapSample | undefined;
+  for (const h of heap) if (h.t > t && h.collections && (!best || h.t < best.t)) best = h;
+  return best;
 }
 
 function lastBefore(heap: readonly HeapSample[], t: number): HeapSample | undefined {

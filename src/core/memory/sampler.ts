@@ -69,6 +69,12 @@ export interface SamplerOptions {
   shmScanMs?: number;
   /** Samples kept per process before the whole run is decimated 2:1 (peaks stay exact). Default 10,000. */
   maxSamples?: number;
+  /**
+   * Between smaps_rollup reads, move the carried Private_Dirty / Shared_Dirty / PSS by what the
+   * counters read every tick imply (copy-on-write faults, RssAnon changes). Default true; false
+   * carries the last figures unchanged.
+   */
+  estimate?: boolean;
   /** Keep samples in series() (false when the caller stores them from onSample/onTick). Default true. */
   keepSamples?: boolean;
   /** Track at most this many processes at once; further ones are ignored. Default unlimited. */
@@ -184,6 +190,12 @@ class Proc {
   smapsCostMs = 0;
   smapsEpoch = -1;
   rssAtSmaps = 0;
+  anonAtSmaps = -1;
+  minfltAtSmaps = -1;
+  /** Tick number of the last successful smaps_rollup read. */
+  smapsTick = -1;
+  /** A child of this process appeared since its last smaps read: its private pages are shared now. */
+  forked = false;
   /** Scheduling key for this tick's smaps reads (lower first). */
   prio = 0;
   /** Tick numbers of the kept samples (for run-wide decimation). */
@@ -217,6 +229,7 @@ export class MemorySampler {
   private readonly statusEveryMs: number;
   private readonly maxSamples: number;
   private readonly keepSamples: boolean;
+  private readonly estimate: boolean;
   private readonly maxProcesses: number;
   private readonly fs: ProcFs;
   private readonly ps: () => string;
@@ -283,6 +296,7 @@ export class MemorySampler {
     this.statusEveryMs = options.statusEveryMs ?? 500;
     this.maxSamples = Math.max(16, options.maxSamples ?? 10_000);
     this.keepSamples = options.keepSamples ?? true;
+    this.estimate = options.estimate ?? true;
     this.maxProcesses = options.maxProcesses ?? Infinity;
     this.fs = options.fs ?? nodeProcFs;
     this.ps = options.ps ?? runPs;
@@ -449,7 +463,7 @@ export class MemorySampler {
   };
 
   private burstMs(): number {
-    return Math.max(20, this.budget * 5000);
+    return this.budget <= 0 ? 0 : Math.max(20, this.budget * 5000);
   }
 
   // ---- one tick --------------------------------------------------------------------------------
@@ -506,7 +520,7 @@ export class MemorySampler {
     return Math.max(this.intervalMs, early ? 50 : 250);
   }
 
-  /** stat + status of one process. False if it is gone (then exit() has been called). */
+  /** stat + statm (+ status every statusEveryMs) of one process. False if it is gone (exit() was called). */
   private readFast(p: Proc, t: number, perfNow: number, full: boolean): boolean {
     const s = p.series;
     const st = this.stat;
@@ -611,21 +625,23 @@ export class MemorySampler {
       const never = p.smapsAt === -Infinity;
       // RSS moved a lot since the figures we carry were read: refresh them first
       const moved = Math.abs(p.rss - p.rssAtSmaps) > Math.max(8 * MiB, 0.1 * p.rssAtSmaps);
-      p.prio = never ? -Infinity : moved ? p.smapsAt - 1e12 : p.smapsAt;
+      p.prio = never ? -Infinity : p.forked ? -1e15 + p.smapsAt : moved ? p.smapsAt - 1e12 : p.smapsAt;
       if (full || never) {
         c.push(p);
         continue;
       }
       const age = perfNow - p.smapsAt;
       if (age < Math.max(floor, this.costFactor * p.smapsCostMs)) continue;
-      if (!moved && p.smapsEpoch === this.treeEpoch && age < this.maxAgeMs) continue; // nothing changed
+      if (!moved && !p.forked && p.smapsEpoch === this.treeEpoch && age < this.maxAgeMs) continue; // nothing changed
       c.push(p);
     }
     if (c.length === 0) return;
     if (!full && c.length > 1) c.sort((a, b) => a.prio - b.prio);
     for (const p of c) {
-      const never = p.smapsAt === -Infinity;
-      if (!full && !never && this.tokensMs <= 0) break;
+      // first reads, and a parent's first read after it forked (its private pages just became
+      // shared), do not wait for the bucket; they are charged to it all the same
+      const urgent = p.smapsAt === -Infinity || p.forked;
+      if (!full && !urgent && this.tokensMs <= 0) continue;
       const cost = this.readSmaps(p, perfNow);
       if (this.smapsSupported === false) break;
       if (!full) this.tokensMs -= cost;
@@ -664,6 +680,10 @@ export class MemorySampler {
     p.smapsEpoch = this.treeEpoch;
     if ((vals[SM.Pss] as number) < 0) return dt; // unrecognisable content: keep what we had
     p.smaps.set(vals);
+    p.forked = false;
+    p.smapsTick = this.tickNo;
+    p.minfltAtSmaps = p.minflt;
+    p.anonAtSmaps = p.anon;
     p.rssAtSmaps = p.rss;
     p.series.smaps = "ok";
     this.smapsEverOk = true;
@@ -710,23 +730,46 @@ export class MemorySampler {
   private makeSample(p: Proc, t: number): MemorySample {
     const m = p.smaps;
     const has = p.series.smaps === "ok";
-    // carried-forward figures never exceed the RSS read this tick (a process that freed memory
-    // since its last smaps_rollup read must not show PSS > RSS)
-    const f = (i: number): number | null => (has && (m[i] as number) >= 0 ? Math.min(m[i] as number, p.rss) : null);
-    const privateClean = f(SM.PrivateClean);
-    const privateDirty = f(SM.PrivateDirty);
-    const { vmSwap, anon, hwm } = p;
+    const { vmSwap, anon, hwm, rss } = p;
+    const val = (i: number): number | null => (has && (m[i] as number) >= 0 ? (m[i] as number) : null);
+    let pss = val(SM.Pss);
+    let privateDirty = val(SM.PrivateDirty);
+    let sharedDirty = val(SM.SharedDirty);
+    const privateClean = val(SM.PrivateClean);
+    const sharedClean = val(SM.SharedClean);
+    if (has && this.estimate && p.smapsTick !== this.tickNo && p.minflt >= 0 && p.minfltAtSmaps >= 0) {
+      // Between smaps_rollup reads, follow the cheap counters read this tick. A minor fault that
+      // did not add a resident page is a copy-on-write break (one shared page became private);
+      // RssAnon moves with the process's own allocations and frees, which are private too.
+      const page = this.getPageSize();
+      const dRss = rss - p.rssAtSmaps;
+      const dAnon = anon >= 0 && p.anonAtSmaps >= 0 ? anon - p.anonAtSmaps : dRss;
+      const cow = Math.min(Math.max(0, (p.minflt - p.minfltAtSmaps) * page - Math.max(0, dRss)), sharedDirty ?? 0);
+      if (privateDirty !== null) privateDirty = Math.max(0, privateDirty + cow + dAnon);
+      if (sharedDirty !== null) sharedDirty = Math.max(0, sharedDirty - cow);
+      if (pss !== null) {
+        // a page shared by n processes counted 1/n here; copied, it counts 1 (the other sharers'
+        // shares grow by the rest). n: the average sharing of this process's shared pages.
+        const shared = (sharedClean ?? 0) + (val(SM.SharedDirty) ?? 0);
+        const sharedPss = pss - (privateClean ?? 0) - (val(SM.PrivateDirty) ?? 0);
+        const n = sharedPss > 0 && shared > sharedPss ? shared / sharedPss : 2;
+        pss = Math.max(0, pss + cow * (1 - 1 / n) + dAnon);
+      }
+    }
+    // never above the RSS read this tick (a process that freed memory since its last smaps read
+    // must not show PSS > RSS)
+    const cap = (v: number | null): number | null => (v === null ? null : Math.min(v, rss));
     const sample: MemorySample = {
       t,
-      rss: p.rss,
-      pss: f(SM.Pss),
-      uss: privateClean !== null && privateDirty !== null ? Math.min(privateClean + privateDirty, p.rss) : null,
-      sharedClean: f(SM.SharedClean),
-      sharedDirty: f(SM.SharedDirty),
-      privateClean,
-      privateDirty,
-      swap: vmSwap >= 0 ? vmSwap : f(SM.Swap),
-      pssShmem: f(SM.PssShmem),
+      rss,
+      pss: cap(pss),
+      uss: privateClean !== null && privateDirty !== null ? Math.min(privateClean + privateDirty, rss) : null,
+      sharedClean: cap(sharedClean),
+      sharedDirty: cap(sharedDirty),
+      privateClean: cap(privateClean),
+      privateDirty: cap(privateDirty),
+      swap: vmSwap >= 0 ? vmSwap : val(SM.Swap),
+      pssShmem: cap(val(SM.PssShmem)),
       anon: anon >= 0 ? anon : null,
       minflt: p.minflt >= 0 ? p.minflt : null,
       majflt: p.majflt >= 0 ? p.majflt : null,
@@ -777,6 +820,8 @@ export class MemorySampler {
       smaps: this.backend === "proc" ? (this.smapsSupported === false ? "unsupported" : "pending") : "unsupported",
     };
     const p = new Proc(series, this.root);
+    const parent = this.live.get(ppid);
+    if (parent) parent.forked = true;
     this.trackedThisTick = true;
     this.live.set(pid, p);
     this.all.push(series);
