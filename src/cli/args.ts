@@ -16,6 +16,7 @@ export interface RunArgs {
   intervalMs?: number;
   tracemalloc: boolean;
   quiet: boolean;
+  keepRunDir: boolean;
   maxProcesses?: number;
 }
 export interface ReportArgs { cmd: "report"; profile: string; html?: string }
@@ -36,6 +37,7 @@ commands:
       --tracemalloc       also record tracemalloc figures (slows allocation-heavy code)
       --max-processes N   stop tracking new processes beyond N
       --quiet             no progress line and no summary
+      --keep-run-dir      keep the raw event logs (the run folder) after the run
   report PROFILE.json [--html FILE]         print the summary of a saved profile
   compare A.json B.json ... [--html FILE]   compare profiles side by side
   recover RUN_DIR [--out FILE] [--html FILE] rebuild a profile from a run folder
@@ -109,7 +111,7 @@ function parseSimple(argv: string[], flags: string[]): { positional: string[]; h
 }
 
 function parseRun(argv: string[]): RunArgs {
-  const r: Partial<RunArgs> & { tracemalloc: boolean; quiet: boolean } = { tracemalloc: false, quiet: false };
+  const r: Partial<RunArgs> & { tracemalloc: boolean; quiet: boolean; keepRunDir: boolean } = { tracemalloc: false, quiet: false, keepRunDir: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     switch (a) {
@@ -120,6 +122,7 @@ function parseRun(argv: string[]): RunArgs {
       case "--interval": r.intervalMs = positiveInt(need(argv, i++, a), a, 60_000); continue;
       case "--max-processes": r.maxProcesses = positiveInt(need(argv, i++, a), a, 100_000); continue;
       case "--tracemalloc": r.tracemalloc = true; continue;
+      case "--keep-run-dir": r.keepRunDir = true; continue;
       case "--quiet": case "-q": r.quiet = true; continue;
       case "-m": {
         const name = argv[i + 1];

@@ -53,6 +53,14 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** The core's messages are face-neutral; the CLI adds which flag fixes them. */
+function hintFor(err: unknown): string {
+  if (!(err instanceof WmprofError)) return "";
+  if (/^No Python|^Cannot start/.test(err.message)) return " Pass --python PATH.";
+  if (/^No Node\.js/.test(err.message)) return " Pass --node PATH.";
+  return "";
+}
+
 function reportWritten(path: string): void {
   process.stderr.write(`wmprof: HTML report written to ${path}\n`);
 }
@@ -75,6 +83,7 @@ async function run(args: RunArgs): Promise<number> {
   const session = await ProfileSession.start({
     target: args.target, args: args.args, python: py.executable, pythonVersion: py.version,
     intervalMs: args.intervalMs, tracemalloc: args.tracemalloc, maxProcesses: args.maxProcesses, stdio: "inherit",
+    keepRunDir: args.keepRunDir,
   });
   const progress = new ProgressLine();
   if (!args.quiet) session.on("update", (s) => s.state === "running" && progress.update(s));
@@ -89,6 +98,7 @@ async function run(args: RunArgs): Promise<number> {
   writeProfileFile(out, profile);
   if (!args.quiet) process.stderr.write("\n" + renderSummary(profile) + "\n");
   process.stderr.write(`wmprof: profile written to ${out}\n`);
+  if (args.keepRunDir) process.stderr.write(`wmprof: event logs kept in ${session.runDir}\n`);
   if (html) reportWritten(writeHtmlReport(profile, html));
   process.off("SIGINT", onInt);
   const code = profile.exitCode;
@@ -102,7 +112,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`wmprof: ${describeError(err)}\n`);
+    process.stderr.write(`wmprof: ${describeError(err)}${hintFor(err)}\n`);
     process.exitCode = err instanceof WmprofError ? err.exitCode : 70;
   },
 );

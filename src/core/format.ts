@@ -1,31 +1,36 @@
-/** Human-readable numbers, shared by the CLI summary, editor hints and reports. */
+/**
+ * Human-readable numbers: the one implementation behind the CLI summary, findings, editor hints,
+ * the webview and the report, so the same figure reads the same everywhere. Binary units (MiB).
+ */
 
-const UNITS = ["B", "KB", "MB", "GB", "TB"];
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
 
-/** Decimal-free for bytes, one decimal above; binary units (1 MB = 1024² B) as most memory tools use. */
-export function formatBytes(n: number | null | undefined): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return "–";
-  let v = Math.abs(n);
-  let i = 0;
-  while (v >= 1024 && i < UNITS.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  const s = i === 0 ? String(Math.round(v)) : v.toFixed(1);
-  return `${n < 0 ? "-" : ""}${s} ${UNITS[i]}`;
+export function formatBytes(bytes: number | null | undefined, digits = 1): string {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return "–";
+  const sign = bytes < 0 ? "-" : "";
+  let v = Math.abs(bytes);
+  let u = 0;
+  while (v >= 1024 && u < UNITS.length - 1) { v /= 1024; u++; }
+  return `${sign}${u === 0 ? v.toFixed(0) : v.toFixed(v >= 100 ? 0 : digits)} ${UNITS[u]}`;
 }
 
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return "–";
   if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
-  return `${m}m${String(s).padStart(2, "0")}s`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(s < 10 ? 2 : 1)} s`;
+  const m = Math.floor(s / 60);
+  const rest = Math.round(s - m * 60);
+  if (m < 60) return `${m} m ${String(rest).padStart(2, "0")} s`;
+  const h = Math.floor(m / 60);
+  return `${h} h ${String(m - h * 60).padStart(2, "0")} m`;
 }
 
-export function formatCount(n: number): string {
-  return n.toLocaleString("en-US");
+const COUNT = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
+export function formatCount(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return "–";
+  return COUNT.format(Math.round(n));
 }
 
 /** "file.py:12" relative to a base folder when inside it. */

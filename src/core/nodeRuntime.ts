@@ -31,7 +31,7 @@ export async function resolveNode(candidates: string[]): Promise<NodeInfo> {
     const info = await probe(c);
     if (info) return info;
   }
-  throw new WmprofError(`No Node.js found (tried: ${candidates.join(", ")}). Pass --node PATH.`);
+  throw new WmprofError(`No Node.js found (tried: ${candidates.join(", ")}).`);
 }
 
 /** NODE_OPTIONS with our preload first; quoted the way Node's own parser expects. */

@@ -60,7 +60,7 @@ export async function resolvePython(candidates: string[], env?: NodeJS.ProcessEn
     reasons.push(`${c} ${r.reason}`);
   }
   const tried = reasons.join("; ");
-  throw new WmprofError(`No Python 3.8+ interpreter found (${tried}). Pass --python PATH or install Python 3.`);
+  throw new WmprofError(`No Python 3.8+ interpreter found (${tried}).`);
 }
 
 export const DEFAULT_PYTHON_CANDIDATES = ["python3", "python"];

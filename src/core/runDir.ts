@@ -3,7 +3,7 @@
  * run.json describing the run so `wmprof recover` can rebuild a profile after the profiler died.
  * The tailer reads each log from its last offset, so it works while logs grow and after a crash.
  */
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, chmodSync, writeFileSync, fstatSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, chmodSync, writeFileSync, fstatSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LineDecoder } from "./lineDecoder";
@@ -26,6 +26,15 @@ export function createRunDir(parent = tmpdir()): string {
   const dir = mkdtempSync(join(parent, "wmprof-run-"));
   chmodSync(dir, 0o700);
   return dir;
+}
+
+/** Best effort: a leftover folder in the temp dir is harmless. */
+export function removeRunDir(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    /* ignore */
+  }
 }
 
 export function writeRunInfo(dir: string, info: RunInfo): void {

@@ -13,7 +13,7 @@ import { ProfileModel } from "./model";
 import { nodePreload, pythonHarnessDir, pythonRunner } from "./paths";
 import { nodeOptionsWithPreload } from "./nodeRuntime";
 import { descendants, isAlive, pidsWithEnv } from "./procfs";
-import { createRunDir, RunDirTailer, writeRunInfo, type RunInfo } from "./runDir";
+import { createRunDir, removeRunDir, RunDirTailer, writeRunInfo, type RunInfo } from "./runDir";
 import { checkTarget, isNodeTarget, type Target } from "./target";
 import { finalizeProfile } from "./finalize";
 import { createSampler, type SamplerPort } from "./sampling";
@@ -33,6 +33,8 @@ export interface SessionOptions {
   maxProcesses?: number;
   /** "inherit": the script owns the terminal (CLI). "pipe": listen to 'stdout'/'stderr' (extension). */
   stdio: "inherit" | "pipe";
+  /** Keep the run folder after a finished run (it is always kept if the profiler dies: `wmprof recover`). */
+  keepRunDir?: boolean;
 }
 
 export type SessionState = "starting" | "running" | "stopping" | "done";
@@ -170,7 +172,7 @@ export class ProfileSession {
       child.once("spawn", () => resolve());
       child.once("error", (e: NodeJS.ErrnoException) => {
         this.cleanupTimers();
-        reject(new WmprofError(`Cannot start ${this.opts.python}: ${e.code === "ENOENT" ? "not found" : e.message}. Pass --python PATH.`));
+        reject(new WmprofError(`Cannot start ${this.opts.python}: ${e.code === "ENOENT" ? "not found" : e.message}.`));
       });
     });
     if (pipe) {
@@ -216,6 +218,8 @@ export class ProfileSession {
     this.tailer.finish();
     this.setState("done");
     const profile = this.buildProfile(false);
+    // Everything is in the profile now; the folder only matters if the profiler had died.
+    if (!this.opts.keepRunDir) removeRunDir(this.runDir);
     this.maybeEmitUpdate(true);
     this.resolveDone(profile);
   }

@@ -165,12 +165,13 @@ async function exportProfile(deps: CommandDeps, uri: vscode.Uri | undefined): Pr
   }
   if (!(uri instanceof vscode.Uri)) {
     const script = profile.command[0] === "-m" ? profile.command[1] : profile.command[0];
-    const stem = script ? basename(script).replace(/\.[^.]*$/, "") : "profile";
+    // The CLI's default name for the same profile (src/cli/main.ts): wmprof-<script>.json.
+    const stem = (script ? basename(script).replace(/\.[^.]*$/, "") : "").replace(/[^\w.-]+/g, "_") || "profile";
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? profile.cwd;
     uri = await vscode.window.showSaveDialog({
       title: "Export Worker Memory Profile",
       saveLabel: "Export",
-      defaultUri: vscode.Uri.file(join(folder, `${stem}.wmprof.json`)),
+      defaultUri: vscode.Uri.file(join(folder, `wmprof-${stem}.json`)),
       filters: PROFILE_FILTERS,
     });
     if (!uri) return undefined;

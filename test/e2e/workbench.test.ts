@@ -60,13 +60,14 @@ describe("Worker Memory in VS Code (code-server)", { timeout: 30 * 60_000 }, () 
   let ws = "";
   let saved: Profile;
   let savedPath = "";
+  let cliDir = "";
 
   before(async () => {
     checkPrerequisites();
     ws = makeWorkspace("main", { "workerMemory.env": { [MARKER]: "1" } });
     // A saved profile made by the CLI (same core), for Open Profile, from a copy of the fixture
     // (the script writes its ground truth next to itself).
-    const cliDir = mkdtempSync(join(tmpdir(), "wmprof-e2e-cli-"));
+    cliDir = mkdtempSync(join(tmpdir(), "wmprof-e2e-cli-"));
     copyFileSync(join(FIXTURES, "queue_copy.py"), join(cliDir, "queue_copy.py"));
     savedPath = join(cliDir, "saved.wmprof.json");
     const cli = spawnSync(process.execPath, [join(ROOT, "dist", "cli.js"), "run", "--quiet", "--out", savedPath, "queue_copy.py"], {
@@ -84,7 +85,7 @@ describe("Worker Memory in VS Code (code-server)", { timeout: 30 * 60_000 }, () 
   after(async () => {
     if (process.env.WMPROF_E2E_KEEP) console.log(`code-server log:\n${wb.log}`);
     await wb.stop();
-    if (ws && !process.env.WMPROF_E2E_KEEP) rmSync(ws, { recursive: true, force: true });
+    if (!process.env.WMPROF_E2E_KEEP) for (const d of [ws, cliDir]) if (d) rmSync(d, { recursive: true, force: true });
     // Whatever happened above, nothing we started may outlive the suite.
     for (const pid of processesWithMarker(MARKER)) process.kill(pid, "SIGKILL");
   });

@@ -6,10 +6,10 @@ import { CopyTimelineBuilder } from "../../src/core/timeline";
 
 test("options before the script are ours, everything after belongs to the script", () => {
   assert.deepEqual(parseArgs(["run", "--out", "p.json", "--interval", "20", "s.py", "--out", "x", "-m"]), {
-    cmd: "run", tracemalloc: false, quiet: false, out: "p.json", intervalMs: 20,
+    cmd: "run", tracemalloc: false, quiet: false, keepRunDir: false, out: "p.json", intervalMs: 20,
     target: { kind: "script", path: "s.py" }, args: ["--out", "x", "-m"],
   });
-  assert.deepEqual(parseArgs(["run", "-m", "pkg.mod", "a"]), { cmd: "run", tracemalloc: false, quiet: false, target: { kind: "module", name: "pkg.mod" }, args: ["a"] });
+  assert.deepEqual(parseArgs(["run", "-m", "pkg.mod", "a"]), { cmd: "run", tracemalloc: false, quiet: false, keepRunDir: false, target: { kind: "module", name: "pkg.mod" }, args: ["a"] });
 });
 
 test("bad input is a one-line WmprofError", () => {

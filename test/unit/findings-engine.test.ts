@@ -7,9 +7,9 @@ test("runFindings runs every rule and sorts by severity, then size", () => {
   const p = new ProfileBuilder()
     .pool(100, 4, "spawn")
     .copy({ pid: 100, channel: "process-args", count: 4, eachBytes: 300 * MB, site: site("a.py", 1) }) // 1.2 GB: error
-    .copy({ pid: 100, channel: "queue", count: 10, eachBytes: 2 * MB, site: site("b.py", 2) }) // 20 MB: warning
+    .copy({ pid: 100, channel: "queue", count: 10, eachBytes: 2 * MB, site: site("b.py", 2) }) // 20 MiB: warning
     .copy({ pid: 100, channel: "pool", count: 5000, eachBytes: 50, site: site("c.py", 3) }) // small-chunksize
-    .sharedMemory({ name: "psm_x", bytes: 64 * MB, pid: 100, unlinked: false, site: site("d.py", 4) }) // 64 MB warning
+    .sharedMemory({ name: "psm_x", bytes: 64 * MB, pid: 100, unlinked: false, site: site("d.py", 4) }) // 64 MiB warning
     .build();
   const fs = runFindings(p);
   assert.deepEqual(fs.map((f) => f.rule), ["pickled-process-args", "shared-memory-leak", "large-queue-payloads", "small-chunksize"]);

@@ -17,7 +17,7 @@ function one(findings: Finding[]): Finding {
 
 // ---- pickled-process-args ----------------------------------------------------------------------
 
-test("pickled-process-args fires: 4 spawn workers each receive a 50 MB argument", () => {
+test("pickled-process-args fires: 4 spawn workers each receive a 50 MiB argument", () => {
   const p = new ProfileBuilder()
     .pool(100, 4, "spawn")
     .copy({ pid: 100, channel: "process-args", count: 4, eachBytes: 50 * MB, site: site("/work/proj/02_spawn.py", 31) })
@@ -27,7 +27,7 @@ test("pickled-process-args fires: 4 spawn workers each receive a 50 MB argument"
   assert.equal(f.rule, "pickled-process-args");
   assert.equal(f.severity, "warning");
   assert.match(f.message, /pickled 4 times at 02_spawn\.py:31 \(spawn\)/);
-  assert.match(f.message, /50\.0 MB per worker, 200\.0 MB copied/);
+  assert.match(f.message, /50\.0 MiB per worker, 200 MiB copied/);
   assert.deepEqual(f.site, site("/work/proj/02_spawn.py", 31));
   assert.match(f.fix ?? "", /fork/);
   assert.match(f.fix ?? "", /shared_memory/);
@@ -65,7 +65,7 @@ test("pickled-process-args: only the children's unpickling seen still counts; 1 
 
 // ---- large-queue-payloads ----------------------------------------------------------------------
 
-test("large-queue-payloads fires: the 50 MB array put on a queue with each of 8 tasks", () => {
+test("large-queue-payloads fires: the 50 MiB array put on a queue with each of 8 tasks", () => {
   const p = new ProfileBuilder()
     .pool(100, 4, "fork")
     .copy({ pid: 100, channel: "queue", count: 8, eachBytes: 50 * MB, site: site("01_queue.py", 36) })
@@ -73,7 +73,7 @@ test("large-queue-payloads fires: the 50 MB array put on a queue with each of 8 
     .copy({ pid: 101, channel: "queue", count: 2, eachBytes: 30, site: site("01_queue.py", 23) })
     .build();
   const f = one(largeQueuePayloads.check(p));
-  assert.match(f.message, /^8 messages of 50\.0 MB on average sent through a queue at 01_queue\.py:36: 400\.0 MB pickled/);
+  assert.match(f.message, /^8 messages of 50\.0 MiB on average sent through a queue at 01_queue\.py:36: 400 MiB pickled/);
   assert.equal(f.data?.channel, "queue");
   assert.equal(f.data?.count, 8);
   assert.match(f.fix ?? "", /shared_memory/);
@@ -108,7 +108,7 @@ test("large-queue-payloads: quiet when only names/indices travel, or a big objec
 
 // ---- cow-refcount-breakage ---------------------------------------------------------------------
 
-/** A parent with 250 MB anonymous memory and two fork children whose Private_Dirty follows `childPd`. */
+/** A parent with 250 MiB anonymous memory and two fork children whose Private_Dirty follows `childPd`. */
 function forkTree(childPd: (t: number) => number, opts: { childAnon?: (t: number) => number; parentEnd?: number } = {}) {
   const b = new ProfileBuilder().process({ pid: 100, role: "main", endedAt: opts.parentEnd ?? 10_000 });
   const parentTimes = [0, 50, 100, 150, 200, 400, 600, 800, 1000].filter((t) => t <= (opts.parentEnd ?? 10_000));
@@ -132,7 +132,7 @@ test("cow-refcount-breakage fires on children copying a list they only read; no 
     .build();
   const f = one(cowRefcountBreakage.check(p));
   assert.equal(f.rule, "cow-refcount-breakage");
-  assert.match(f.message, /^2 of 2 fork children of pid 100 copied most of the 250\.0 MB they inherited: up to 185\.0 MB each, 370\.0 MB duplicated/);
+  assert.match(f.message, /^2 of 2 fork children of pid 100 copied most of the 250 MiB they inherited: up to 185 MiB each, 370 MiB duplicated/);
   assert.match(f.message, /No full garbage collection was seen in these children, so these are refcount writes/);
   assert.match(f.fix ?? "", /array\.array/);
   assert.match(f.fix ?? "", /gc\.freeze\(\) will not help/);
@@ -165,7 +165,7 @@ test("cow-refcount-breakage without heap data names both causes", () => {
 
 test("cow-refcount-breakage: quiet for the array version, own allocations, spawn children, and after the parent exits", () => {
   assert.deepEqual(cowRefcountBreakage.check(forkTree(arrayLike).build()), [], "array('q')");
-  // the children allocate 180 MB of their own: RssAnon grows with Private_Dirty
+  // the children allocate 180 MiB of their own: RssAnon grows with Private_Dirty
   const own = forkTree(listLike, { childAnon: (t) => 250 * MB + listLike(t) }).build();
   assert.deepEqual(cowRefcountBreakage.check(own), [], "own allocations are not copies");
   // spawn children start from a fresh interpreter: nothing inherited
@@ -220,14 +220,18 @@ test("manager-chatty fires on thousands of tiny proxy calls", () => {
   assert.match(f.fix ?? "", /batch/);
 });
 
-test("manager-chatty fires on bulk data read through a proxy chunk by chunk (examples/08)", () => {
-  const p = new ProfileBuilder().pool(100, 4, "fork");
+test("manager-chatty fires on bulk data read through a proxy chunk by chunk (examples/08), once", () => {
+  const p = new ProfileBuilder().pool(100, 4, "fork").process({ pid: 200, ppid: 100, role: "manager" });
   for (const pid of [101, 102, 103, 104]) {
     p.copy({ pid, channel: "manager", count: 40, eachBytes: 80, site: site("08.py", 22, "worker") });
     p.copy({ pid, channel: "manager", direction: "recv", count: 40, eachBytes: 330 * KB, site: site("08.py", 22, "worker") });
   }
+  // the manager server's mirror image of the same calls (no user frame) is not a second finding
+  p.copy({ pid: 200, channel: "manager", count: 160, eachBytes: 330 * KB });
+  p.copy({ pid: 200, channel: "manager", direction: "recv", count: 160, eachBytes: 80 });
   const f = one(managerChatty.check(p.build()));
   assert.equal(f.data?.count, 160);
+  assert.deepEqual(f.site, site("08.py", 22, "worker"));
 });
 
 test("manager-chatty: quiet when each worker reads the data once, or for a handful of calls", () => {
@@ -253,7 +257,7 @@ test("shared-memory-leak fires for a block never unlinked, one finding per creat
   const fs = sharedMemoryLeak.check(p);
   assert.equal(fs.length, 2);
   const a = fs.find((f) => f.data?.name === "psm_a");
-  assert.match(a?.message ?? "", /^SharedMemory "psm_a" \(64\.0 MB\) created by pid 100 at s\.py:10 was never unlinked/);
+  assert.match(a?.message ?? "", /^SharedMemory "psm_a" \(64\.0 MiB\) created by pid 100 at s\.py:10 was never unlinked/);
   assert.match(a?.fix ?? "", /unlink\(\)/);
   const loop = fs.find((f) => f.data?.name === "psm_b");
   assert.equal(loop?.data?.count, 2);
@@ -274,4 +278,21 @@ test("every rule is quiet on an empty profile", () => {
   for (const rule of [pickledProcessArgs, largeQueuePayloads, cowRefcountBreakage, smallChunksize, managerChatty, sharedMemoryLeak]) {
     assert.deepEqual(rule.check(empty), [], rule.id);
   }
+});
+
+test("pickled-process-args names the workers' start method, not the resource tracker's", () => {
+  const p = new ProfileBuilder()
+    .pool(100, 2, "spawn")
+    .process({ pid: 150, ppid: 100, role: "resource_tracker", startMethod: "exec" })
+    .copy({ pid: 100, channel: "process-args", count: 2, eachBytes: 50 * MB, site: site("x.py", 3) })
+    .build();
+  const f = one(pickledProcessArgs.check(p));
+  assert.equal(f.data?.startMethod, "spawn");
+});
+
+test("cow-refcount-breakage ignores a child copying its small inherited interpreter state", () => {
+  const b = new ProfileBuilder().process({ pid: 100, role: "main" }).memory(100, [[0, { anon: 12 * MB }], [500, { anon: 12 * MB }]]);
+  b.process({ pid: 101, ppid: 100, role: "worker", startMethod: "fork", startedAt: 100 });
+  b.memory(101, [[150, { privateDirty: 1 * MB, anon: 12 * MB }], [400, { privateDirty: 11 * MB, anon: 12 * MB }]]);
+  assert.deepEqual(cowRefcountBreakage.check(b.build()), []);
 });

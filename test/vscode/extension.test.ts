@@ -2,7 +2,7 @@
 // VS Code API. Runs in VS Code desktop via @vscode/test-cli (`npm run test:vscode`, downloads
 // VS Code) and in code-server's extension host (`npm run test:vscode:server`, offline).
 import { strict as assert } from "node:assert";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as vscode from "vscode";
@@ -57,6 +57,8 @@ describe("Worker Memory Profiler extension", function () {
   this.timeout(180_000);
   let saved: vscode.Uri;
   let truth: { puts: number; pickled: number; bytes: number };
+
+  after(() => rmSync(scratch, { recursive: true, force: true }));
 
   it("is installed and activates through its commands", async () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID);

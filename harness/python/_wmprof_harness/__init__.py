@@ -89,7 +89,7 @@ _st = _State()
 #   [0 .. 11]  one per size bucket: (messages << 64) + bytes, so that a message costs a single
 #              `r[bucket] += n + ONE` (count and bytes split again at flush time);
 #   I_NS       (un)pickling ns of the timed messages, I_TIMED how many were timed (see the hot
-#              paths in _mp: busy sites are timed one message in eight);
+#              paths in _mp: busy sites are timed one message in 16);
 #   I_TLAST    perf_counter_ns of the last timed message;  I_SLOT  the slot's own index.
 R = []
 ONE = 1 << 64

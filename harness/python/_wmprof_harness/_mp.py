@@ -38,6 +38,7 @@ from . import (
 
 _pc = perf_counter_ns
 _gf = sys._getframe
+_BK = _BUCKET_OF_BITLEN
 _deque = collections.deque
 
 _FEEDER = {}  # feeder thread ident -> send slot of the object it is pickling
@@ -115,17 +116,19 @@ def _recv_special(obj, ch):
 #   0.6 us) and finds the slot through the id(code)-keyed site cache.
 # - Counting is one `rec[bucket] += n + ONE`: each histogram bucket holds (count << 64) + bytes.
 # - Pickling time: the first message after a cache miss is timed, and so is every message while
-#   the site is not hot. A site is hot when its last timed message took < 20 us and came < 2 ms
-#   after the one before; then, while the cache keeps hitting, only one message in eight is
+#   the site is not hot. A site is hot when its last timed message took < 20 us and came < 5 ms
+#   after the one before; then, while the cache keeps hitting, only one message in 16 is
 #   timed and the site's total is extrapolated from its timed messages (`slot_ns`). Timed
 #   messages also drive the 250 ms flush check.
 #
-# Everything the hooks touch is a closure cell (LOAD_DEREF): keyword-only defaults would be
-# re-filled from __kwdefaults__ (a dict lookup each) on every call.
+# Only what the common path needs, and what must be per hook, is a closure cell: every cell is
+# copied into the frame at each call and released at its end, used or not. The rest are module
+# globals (cached LOAD_GLOBAL on 3.11+). Not keyword-only defaults: those are re-filled from
+# __kwdefaults__ (a dict lookup each) on every call.
 
-SKIP = 7  # untimed messages between two timed ones while a site is hot
-HOT_NS = 20_000  # ... i.e. while its last timed message took less than this
-HOT_GAP = 2_000_000  # ... and came less than this after the one before
+SKIP = 15  # untimed messages between two timed ones while a site is hot
+HOT_NS = 20_000_000  # ... i.e. while its last timed message took less than this
+HOT_GAP = 5_000_000_000  # ... and came less than this after the one before
 _DUMMY = [0] * REC_LEN  # counts nothing: used if the site lookup itself fails
 _DUMMY[I_SLOT] = -1
 
@@ -190,22 +193,13 @@ def _untimed_big(r, n):
 
 def _make_dumps(orig):
     _orig = orig
-    _gf_, _pc_, _len = _gf, _pc, len  # cells: 3.8-3.10 have no LOAD_GLOBAL cache
-    _R = R
-    _ONE = ONE
-    _BK = _BUCKET_OF_BITLEN
-    _locate_ = _locate
-    _timed_ = _timed
-    _ubig = _untimed_big
-    _feeder = _FEEDER
-    _get_ident = get_ident
     _lc = (None, None, -1, 0, _DUMMY)  # (caller code, user code, user f_lasti, depth, record)
     _k = 0  # messages to leave untimed
     _fs = -1  # the feeder's last timed slot: it samples runs of one put() site only
 
     def dumps(cls, obj, protocol=None):
         nonlocal _lc, _k, _fs
-        f = _gf_(1)
+        f = _gf(1)
         lc = _lc
         u = (f.f_back if lc[3] else f) if f.f_code is lc[0] else None
         if u is not None and u.f_code is lc[1] and u.f_lasti == lc[2]:
@@ -213,60 +207,54 @@ def _make_dumps(orig):
             if _k:
                 _k -= 1
                 buf = _orig(cls, obj, protocol)
-                n = _len(buf)
+                n = len(buf)
                 if n < 64:
-                    r[0] += n + _ONE
+                    r[0] += n + ONE
                 else:
-                    r[_BK[n.bit_length()]] += n + _ONE
+                    r[_BK[n.bit_length()]] += n + ONE
                     if n >= 65536:
-                        _ubig(r, n)
+                        _untimed_big(r, n)
                 return buf
         elif f.f_code is _FEED[0]:  # the Queue feeder thread, pickling for an earlier put()
-            s = _feeder.get(_get_ident())
+            s = _FEEDER.get(get_ident())
             if s is None:
-                r = _locate_(f, obj, 0)[0]
+                r = _locate(f, obj, 0)[0]
             else:
-                r = _R[s]
+                r = R[s]
                 if _k and s == _fs:
                     _k -= 1
                     buf = _orig(cls, obj, protocol)
-                    n = _len(buf)
+                    n = len(buf)
                     if n < 64:
-                        r[0] += n + _ONE
+                        r[0] += n + ONE
                     else:
-                        r[_BK[n.bit_length()]] += n + _ONE
+                        r[_BK[n.bit_length()]] += n + ONE
                         if n >= 65536:
-                            _ubig(r, n)
+                            _untimed_big(r, n)
                     return buf
                 _fs = s
         else:
-            r, u, depth = _locate_(f, obj, 0)
+            r, u, depth = _locate(f, obj, 0)
             if depth >= 0:
                 _lc = (f.f_code, u.f_code, u.f_lasti, depth, r)
-        t0 = _pc_()
+        t0 = _pc()
         buf = _orig(cls, obj, protocol)
-        t1 = _pc_()
-        n = _len(buf)
-        r[0 if n < 64 else _BK[n.bit_length()]] += n + _ONE
-        _k = _timed_(r, n, t0, t1)
+        t1 = _pc()
+        n = len(buf)
+        r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+        _k = _timed(r, n, t0, t1)
         return buf
     return dumps
 
 
 def _make_loads(orig):
     _orig = orig
-    _gf_, _pc_, _len = _gf, _pc, len  # cells: 3.8-3.10 have no LOAD_GLOBAL cache
-    _ONE = ONE
-    _BK = _BUCKET_OF_BITLEN
-    _locate_ = _locate
-    _timed_ = _timed
-    _ubig = _untimed_big
     _lc = (None, None, -1, 0, _DUMMY)
     _k = 0
 
     def loads(data, *args, **kwargs):
         nonlocal _lc, _k
-        f = _gf_(1)
+        f = _gf(1)
         lc = _lc
         u = (f.f_back if lc[3] else f) if f.f_code is lc[0] else None
         if u is not None and u.f_code is lc[1] and u.f_lasti == lc[2]:
@@ -274,27 +262,27 @@ def _make_loads(orig):
             if _k:
                 _k -= 1
                 obj = _orig(data, *args, **kwargs) if (args or kwargs) else _orig(data)
-                n = _len(data)
+                n = len(data)
                 if n < 64:
-                    r[0] += n + _ONE
+                    r[0] += n + ONE
                 else:
-                    r[_BK[n.bit_length()]] += n + _ONE
+                    r[_BK[n.bit_length()]] += n + ONE
                     if n >= 65536:
-                        _ubig(r, n)
+                        _untimed_big(r, n)
                 return obj
         else:
             r = None
-        t0 = _pc_()
+        t0 = _pc()
         obj = _orig(data, *args, **kwargs) if (args or kwargs) else _orig(data)
-        t1 = _pc_()
+        t1 = _pc()
         if r is None:
             # the site of a received payload may depend on what it is (pool / executor results)
-            r, u, depth = _locate_(f, obj, 1)
+            r, u, depth = _locate(f, obj, 1)
             if depth >= 0:
                 _lc = (f.f_code, u.f_code, u.f_lasti, depth, r)
-        n = _len(data)
-        r[0 if n < 64 else _BK[n.bit_length()]] += n + _ONE
-        _k = _timed_(r, n, t0, t1)
+        n = len(data)
+        r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+        _k = _timed(r, n, t0, t1)
         return obj
     return loads
 
@@ -321,12 +309,6 @@ def _patch_connection(m):
     _oloads = loads_hook._wm_orig
     _FP = FP
     _mod = m
-    _gf_, _pc_, _len = _gf, _pc, len  # cells: 3.8-3.10 have no LOAD_GLOBAL cache
-    _ONE = ONE
-    _BK = _BUCKET_OF_BITLEN
-    _locate_ = _locate
-    _timed_ = _timed
-    _ubig = _untimed_big
     _slc = (None, -1, _DUMMY)  # (user code, f_lasti, record) of the last send
     _rlc = (None, -1, _DUMMY)  # ... and of the last recv
     _sk = 0  # sends to leave untimed
@@ -340,31 +322,31 @@ def _patch_connection(m):
         self._check_writable()
         if _mod._ForkingPickler is not _FP:
             return self._send_bytes(_mod._ForkingPickler.dumps(obj))
-        f = _gf_(1)
+        f = _gf(1)
         lc = _slc
         if f.f_code is lc[0] and f.f_lasti == lc[1]:
             r = lc[2]
             if _sk:
                 _sk -= 1
                 buf = _odumps(_FP, obj)
-                n = _len(buf)
+                n = len(buf)
                 if n < 64:
-                    r[0] += n + _ONE
+                    r[0] += n + ONE
                 else:
-                    r[_BK[n.bit_length()]] += n + _ONE
+                    r[_BK[n.bit_length()]] += n + ONE
                     if n >= 65536:
-                        _ubig(r, n)
+                        _untimed_big(r, n)
                 return self._send_bytes(buf)
         else:
-            r, u, depth = _locate_(f, obj, 0)
+            r, u, depth = _locate(f, obj, 0)
             if depth == 0:
                 _slc = (f.f_code, f.f_lasti, r)
-        t0 = _pc_()
+        t0 = _pc()
         buf = _odumps(_FP, obj)
-        t1 = _pc_()
-        n = _len(buf)
-        r[0 if n < 64 else _BK[n.bit_length()]] += n + _ONE
-        _sk = _timed_(r, n, t0, t1)
+        t1 = _pc()
+        n = len(buf)
+        r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+        _sk = _timed(r, n, t0, t1)
         self._send_bytes(buf)
 
     def recv(self):
@@ -375,34 +357,34 @@ def _patch_connection(m):
         if _mod._ForkingPickler is not _FP:
             return _mod._ForkingPickler.loads(buf.getbuffer())
         data = buf.getbuffer()
-        f = _gf_(1)
+        f = _gf(1)
         lc = _rlc
         if f.f_code is lc[0] and f.f_lasti == lc[1]:
             r = lc[2]
             if _rk:
                 _rk -= 1
                 obj = _oloads(data)
-                n = _len(data)
+                n = len(data)
                 if n < 64:
-                    r[0] += n + _ONE
+                    r[0] += n + ONE
                 else:
-                    r[_BK[n.bit_length()]] += n + _ONE
+                    r[_BK[n.bit_length()]] += n + ONE
                     if n >= 65536:
-                        _ubig(r, n)
+                        _untimed_big(r, n)
                 return obj
         else:
             r = None
-        t0 = _pc_()
+        t0 = _pc()
         obj = _oloads(data)
-        t1 = _pc_()
+        t1 = _pc()
         if r is None:
             # the site of a received payload may depend on what it is (pool / executor results)
-            r, u, depth = _locate_(f, obj, 1)
+            r, u, depth = _locate(f, obj, 1)
             if depth == 0:
                 _rlc = (f.f_code, f.f_lasti, r)
-        n = _len(data)
-        r[0 if n < 64 else _BK[n.bit_length()]] += n + _ONE
-        _rk = _timed_(r, n, t0, t1)
+        n = len(data)
+        r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+        _rk = _timed(r, n, t0, t1)
         return obj
 
     CB.send = _wraps(send, orig_send)

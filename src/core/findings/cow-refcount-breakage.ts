@@ -18,10 +18,10 @@ import { bytes, count, GiB, MiB, severityBySize } from "./util";
 export const COW_BREAKAGE = {
   /** A child counts when it copied at least this fraction of what it inherited… */
   minFraction: 0.5,
-  /** …and at least this much; */
-  minBytes: 8 * MiB,
+  /** …and at least this much (a Python child touching its inherited interpreter state copies a few MB anyway); */
+  minBytes: 32 * MiB,
   /** or at least this much whatever the fraction (a huge parent, a big slice of it copied). */
-  minBytesAnyFraction: 128 * MiB,
+  minBytesAnyFraction: 64 * MiB,
   errorAtBytes: 1 * GiB,
 };
 

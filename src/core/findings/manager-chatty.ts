@@ -7,7 +7,7 @@
  */
 import type { Finding, Profile } from "../../protocol/profile";
 import type { FindingRule } from "./types";
-import { bytes, count, groupBySite, MiB, ms, where } from "./util";
+import { bytes, count, groupBySite, MiB, ms, processByPid, where } from "./util";
 
 export const MANAGER_CHATTY = {
   /** Round trips at one site that are "many" whatever their size. */
@@ -22,8 +22,14 @@ export const managerChatty: FindingRule = {
   description: "Many Manager proxy round trips (each one pickles a request and a reply).",
   check(profile: Profile): Finding[] {
     const out: Finding[] = [];
-    const all = groupBySite(profile.copies, (c) => c.channel === "manager");
-    const sends = groupBySite(profile.copies, (c) => c.channel === "manager" && c.direction === "send");
+    // The manager process itself mirrors every call (a reply per request, no user frame): count
+    // the callers' side, and the server's only when no caller was instrumented.
+    const procs = processByPid(profile);
+    const mine = profile.copies.filter((c) => c.channel === "manager");
+    const callers = mine.filter((c) => procs.get(c.pid)?.role !== "manager");
+    const copies = callers.length > 0 ? callers : mine;
+    const all = groupBySite(copies, () => true);
+    const sends = groupBySite(copies, (c) => c.direction === "send");
     for (const g of all) {
       const key = (s: typeof g) => (s.site ? `${s.site.file}|${s.site.line}` : `?${s.pids.join(",")}`);
       const req = sends.find((s) => key(s) === key(g));

@@ -32,12 +32,14 @@ export const pickledProcessArgs: FindingRule = {
       const mean = g.bytes / g.count;
       if (mean < PICKLED_ARGS.minMeanBytes || g.bytes < PICKLED_ARGS.minTotalBytes) continue;
       const methods = new Set<string>();
+      // the workers' start method (not the resource tracker's or a manager's)
       for (const p of profile.processes) {
-        if (p.startMethod && p.startMethod !== "fork" && (g.pids.includes(p.ppid) || g.pids.includes(p.pid))) methods.add(p.startMethod);
+        if (p.role !== "worker" || !p.startMethod || p.startMethod === "fork") continue;
+        if (g.pids.includes(p.ppid) || g.pids.includes(p.pid)) methods.add(p.startMethod);
       }
       for (const pid of g.pids) {
-        const m = procs.get(pid)?.startMethod;
-        if (m && m !== "fork") methods.add(m);
+        const p = procs.get(pid);
+        if (p?.role === "worker" && p.startMethod && p.startMethod !== "fork") methods.add(p.startMethod);
       }
       const how = methods.size > 0 ? [...methods].sort().join("/") : "spawn/forkserver";
       out.push({

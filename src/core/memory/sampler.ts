@@ -191,11 +191,13 @@ class Proc {
   smapsEpoch = -1;
   rssAtSmaps = 0;
   anonAtSmaps = -1;
-  minfltAtSmaps = -1;
   /** Tick number of the last successful smaps_rollup read. */
   smapsTick = -1;
   /** A child of this process appeared since its last smaps read: its private pages are shared now. */
   forked = false;
+  /** Minor faults since the last smaps read that came in ticks where RSS and RssAnon did not move. */
+  cowFaults = 0;
+  faultsPrev = -1;
   /** Scheduling key for this tick's smaps reads (lower first). */
   prio = 0;
   /** Tick numbers of the kept samples (for run-wide decimation). */
@@ -603,6 +605,13 @@ export class MemorySampler {
       }
     }
     if (rss < 0 && p.noStatm && p.noStatus && st.rssPages > 0) rss = st.rssPages * this.getPageSize();
+    // Faults in a tick after which RSS and RssAnon are exactly where they were: copy-on-write
+    // breaks (a shared page replaced by a private copy). Ticks where memory moved are left out:
+    // their faults may as well be pages allocated and freed again (allocation churn).
+    if (p.faultsPrev >= 0 && rss === p.rss && anon === p.anon && rss > 0) {
+      p.cowFaults += Math.max(0, st.minflt - p.faultsPrev);
+    }
+    p.faultsPrev = st.minflt;
     // rss 0 (statm of a process that released its memory while exiting): no sample this tick
     // rather than a bogus zero; it is a zombie by the next one.
     p.rss = rss;
@@ -682,7 +691,7 @@ export class MemorySampler {
     p.smaps.set(vals);
     p.forked = false;
     p.smapsTick = this.tickNo;
-    p.minfltAtSmaps = p.minflt;
+    p.cowFaults = 0;
     p.anonAtSmaps = p.anon;
     p.rssAtSmaps = p.rss;
     p.series.smaps = "ok";
@@ -737,14 +746,12 @@ export class MemorySampler {
     let sharedDirty = val(SM.SharedDirty);
     const privateClean = val(SM.PrivateClean);
     const sharedClean = val(SM.SharedClean);
-    if (has && this.estimate && p.smapsTick !== this.tickNo && p.minflt >= 0 && p.minfltAtSmaps >= 0) {
-      // Between smaps_rollup reads, follow the cheap counters read this tick. A minor fault that
-      // did not add a resident page is a copy-on-write break (one shared page became private);
+    if (has && this.estimate && p.smapsTick !== this.tickNo && p.anonAtSmaps >= 0) {
+      // Between smaps_rollup reads, follow the counters read every tick: faults in ticks where
+      // RSS and RssAnon stayed put are copy-on-write breaks (one shared page became private);
       // RssAnon moves with the process's own allocations and frees, which are private too.
-      const page = this.getPageSize();
-      const dRss = rss - p.rssAtSmaps;
-      const dAnon = anon >= 0 && p.anonAtSmaps >= 0 ? anon - p.anonAtSmaps : dRss;
-      const cow = Math.min(Math.max(0, (p.minflt - p.minfltAtSmaps) * page - Math.max(0, dRss)), sharedDirty ?? 0);
+      const cow = Math.min(p.cowFaults * this.getPageSize(), val(SM.SharedDirty) ?? 0);
+      const dAnon = anon >= 0 ? anon - p.anonAtSmaps : rss - p.rssAtSmaps;
       if (privateDirty !== null) privateDirty = Math.max(0, privateDirty + cow + dAnon);
       if (sharedDirty !== null) sharedDirty = Math.max(0, sharedDirty - cow);
       if (pss !== null) {
