@@ -80,8 +80,8 @@ async function profileCurrentFile(deps: CommandDeps, uri: vscode.Uri | undefined
     void vscode.window.showErrorMessage(`Worker Memory: ${uri.toString()} is not a file on disk; only local scripts can be profiled.`);
     return undefined;
   }
-  if (!isPythonFile(uri, doc)) {
-    void vscode.window.showErrorMessage(`Worker Memory: ${basename(uri.fsPath)} is not a Python script.`);
+  if (!isProfilableFile(uri, doc)) {
+    void vscode.window.showErrorMessage(`Worker Memory: ${basename(uri.fsPath)} is not a Python or Node.js script.`);
     return undefined;
   }
   return launch(deps, uri, deps.config.settings.args);
@@ -113,9 +113,10 @@ async function profileFile(deps: CommandDeps, uri: vscode.Uri | undefined, args:
   return launch(deps, uri, args);
 }
 
-function isPythonFile(uri: vscode.Uri, doc: vscode.TextDocument | undefined): boolean {
+/** Python scripts, and Node.js entry points (the second runtime). */
+function isProfilableFile(uri: vscode.Uri, doc: vscode.TextDocument | undefined): boolean {
   if (doc?.languageId === "python") return true;
-  return [".py", ".pyw"].includes(extname(uri.fsPath).toLowerCase());
+  return [".py", ".pyw", ".js", ".mjs", ".cjs"].includes(extname(uri.fsPath).toLowerCase());
 }
 
 function launch(deps: CommandDeps, uri: vscode.Uri, args: string[]): Promise<Profile | undefined> {

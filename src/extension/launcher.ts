@@ -13,6 +13,8 @@ import { describeError, WmprofError } from "../core/errors";
 import type { Profile } from "../protocol/profile";
 import type { Settings } from "./settings";
 import { resolveInterpreter, InterpreterError, showInterpreterError } from "./interpreter";
+import { DEFAULT_NODE_CANDIDATES, resolveNode } from "../core/nodeRuntime";
+import { isNodeTarget } from "../core/target";
 import { formatBytes } from "../core/view/format";
 import { formatElapsed } from "./format";
 
@@ -96,7 +98,9 @@ export class Launcher implements vscode.Disposable {
         { location: vscode.ProgressLocation.Notification, title: `Worker Memory: starting ${name}…`, cancellable: true },
         async (_progress, token) => {
           token.onCancellationRequested(() => (this.startCancelled = true));
-          const python = await resolveInterpreter(req.settings.pythonPath, req.resource);
+          const python = isNodeTarget({ kind: "script", path: req.script })
+            ? await resolveNode(req.settings.nodePath ? [req.settings.nodePath] : DEFAULT_NODE_CANDIDATES)
+            : await resolveInterpreter(req.settings.pythonPath, req.resource);
           if (this.startCancelled) return undefined;
           const opts: SessionOptions = {
             target: { kind: "script", path: req.script },
@@ -110,7 +114,7 @@ export class Launcher implements vscode.Disposable {
             maxProcesses: req.settings.maxProcesses,
             stdio: "pipe",
           };
-          this.output.appendLine(`▶ ${python.executable} ${[req.script, ...req.args].join(" ")}  (Python ${python.version}, cwd ${req.cwd})`);
+          this.output.appendLine(`▶ ${python.executable} ${[req.script, ...req.args].join(" ")}  (${python.version.startsWith("v") ? "Node.js" : "Python"} ${python.version}, cwd ${req.cwd})`);
           const s = await ProfileSession.start(opts);
           if (this.startCancelled) {
             // Stop was asked for while the process was being created: end it right away.

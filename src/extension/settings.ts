@@ -8,6 +8,8 @@ export const CONFIG_SECTION = "workerMemory";
 export interface Settings {
   /** Interpreter used when the Python extension is not installed ("" = python3/python on PATH). */
   pythonPath: string;
+  /** Node.js for .js/.mjs/.cjs scripts ("" = node on PATH). */
+  nodePath: string;
   /** Memory sampling interval in ms; undefined = the core's default. */
   sampleIntervalMs: number | undefined;
   /** Arguments passed to the script by "Profile Current File" (and prefilled by "Profile File…"). */
@@ -40,6 +42,7 @@ export function parseSettings(get: RawGet): Settings {
   const str = (v: unknown) => (typeof v === "string" ? v.trim() : "");
   return {
     pythonPath: str(get("pythonPath")),
+    nodePath: str(get("nodePath")),
     sampleIntervalMs: positiveInt(get("sampleIntervalMs"), 1),
     args: Array.isArray(args) ? args.filter((a): a is string => typeof a === "string") : [],
     cwd: str(get("cwd")),

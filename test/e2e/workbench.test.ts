@@ -21,14 +21,14 @@ const MARKER = `WMPROF_E2E_MARK_${process.pid}_${Date.now()}`;
 /** A fresh workspace with the fixture scripts and a marker in every profiled process's environment. */
 function makeWorkspace(name: string, settings: Record<string, unknown>): string {
   const ws = mkdtempSync(join(tmpdir(), `wmprof-e2e-ws-${name}-`));
-  for (const f of readdirSync(FIXTURES)) if (f.endsWith(".py")) copyFileSync(join(FIXTURES, f), join(ws, f));
+  for (const f of readdirSync(FIXTURES)) if (/\.(py|mjs)$/.test(f)) copyFileSync(join(FIXTURES, f), join(ws, f));
   mkdirSync(join(ws, ".vscode"));
   writeFileSync(join(ws, ".vscode", "settings.json"), JSON.stringify(settings, null, 2));
   return ws;
 }
 
-function putLine(script: string): number {
-  return readFileSync(script, "utf8").split("\n").findIndex((l) => l.includes("# PUT_LINE")) + 1;
+function putLine(script: string, marker = "# PUT_LINE"): number {
+  return readFileSync(script, "utf8").split("\n").findIndex((l) => l.includes(marker)) + 1;
 }
 
 /**
@@ -100,6 +100,21 @@ describe("Worker Memory in VS Code (code-server)", { timeout: 30 * 60_000 }, () 
       assert.equal(await totalText(view, "processes"), formatCount(saved.totals.processes));
       await waitFor("charts with data", async () => (await chartsWithData(view)) >= 2 || undefined);
       await wb.screenshot("open-profile");
+    }));
+
+  it("Profile Current File on a Node.js script: structured-clone bytes of postMessage and drawn charts", () =>
+    wb.step("profile-node-file", async () => {
+      await wb.openFile("post_copies.mjs");
+      await wb.runCommand("Worker Memory: Profile Current File");
+      const view = wb.webview();
+      await waitFor("the run to complete", async () => ((await view.locator("#wm-status-badge").textContent({ timeout: 5_000 })) === "Complete") || undefined);
+      const truth = JSON.parse(readFileSync(join(ws, "node_ground_truth.json"), "utf8")) as { posts: number; bytes: number };
+      await waitFor(`${formatBytes(truth.bytes)} sent`, async () => (await totalText(view, "sent")) === formatBytes(truth.bytes) || undefined);
+      const siteRow = view.locator("#wm-sites-table tbody tr", { hasText: `post_copies.mjs:${putLine(join(ws, "post_copies.mjs"), "// POST_LINE")}` });
+      await siteRow.first().waitFor({ state: "visible" });
+      assert.match(await siteRow.first().innerText(), /message-port/);
+      await waitFor("charts with data", async () => (await chartsWithData(view)) >= 1 || undefined);
+      await wb.screenshot("profile-node-file");
     }));
 
   it("Profile Current File runs the script: panel totals, drawn charts, a hint at the put() line", () =>

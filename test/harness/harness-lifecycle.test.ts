@@ -33,6 +33,27 @@ if __name__ == "__main__":
     print(json.dumps({"victim": p.pid, "code": p.exitcode}))
 `;
 
+const QUEUE_KILL_SCRIPT = `
+import multiprocessing as mp, sys, json, os, signal, time
+
+def victim(q):
+    for i in range(${K}):
+        q.put(b"q" * 300)  # QPUT
+    time.sleep(60)
+
+if __name__ == "__main__":
+    ctx = mp.get_context(sys.argv[1])
+    q = ctx.Queue()
+    p = ctx.Process(target=victim, args=(q,))
+    p.start()
+    for i in range(${K}):
+        q.get()
+    time.sleep(0.8)  # the victim's feeder thread flushes 250 ms after its buffer ran empty
+    os.kill(p.pid, signal.SIGKILL)
+    p.join()
+    print(json.dumps({"victim": p.pid, "code": p.exitcode}))
+`;
+
 const ALL_SCRIPT = `
 import multiprocessing as mp, sys, json, os
 from concurrent.futures import ProcessPoolExecutor
@@ -102,6 +123,18 @@ forEachPython(test, (py) => {
       assert.equal(log.of("bye", main).at(-1)?.exitCode, 0);
     });
   }
+
+  test(`${py.label}: a worker killed after its Queue puts keeps them (the idle feeder flushed)`, async () => {
+    const dir = workspace({ "qkill.py": QUEUE_KILL_SCRIPT });
+    const r = await runHarness(py, ["qkill.py", "fork"], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const truth = JSON.parse(r.stdout.toString()) as { victim: number; code: number };
+    assert.equal(truth.code, -9);
+    const log = r.log;
+    const put = log.copies({ pid: truth.victim, ch: "queue", dir: "send", line: lineOf(QUEUE_KILL_SCRIPT, "# QPUT") });
+    assert.equal(put[0]?.count, K, log.dump());
+    assert.equal(log.of("bye", truth.victim).length, 0);
+  });
 
   for (const method of START_METHODS) {
     test(`${py.label} ${method}: every process of the run says hello with its role`, async () => {

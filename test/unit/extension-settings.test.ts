@@ -7,7 +7,7 @@ const from = (o: Record<string, unknown>) => (k: keyof Settings) => o[k];
 describe("extension settings", () => {
   it("falls back to safe defaults for missing or mistyped values", () => {
     const s = parseSettings(from({ pythonPath: 3, args: "a b", env: ["x"], tracemalloc: "yes", sampleIntervalMs: -5, maxProcesses: "8" }));
-    assert.deepEqual(s, { pythonPath: "", sampleIntervalMs: undefined, args: [], cwd: "", env: {}, tracemalloc: false, maxProcesses: undefined });
+    assert.deepEqual(s, { pythonPath: "", nodePath: "", sampleIntervalMs: undefined, args: [], cwd: "", env: {}, tracemalloc: false, maxProcesses: undefined });
   });
 
   it("keeps valid values, trims paths, stringifies env scalars and drops nested env values", () => {
@@ -16,6 +16,7 @@ describe("extension settings", () => {
     );
     assert.deepEqual(s, {
       pythonPath: "/usr/bin/python3",
+      nodePath: "",
       sampleIntervalMs: 50,
       args: ["--n", "x"],
       cwd: "${workspaceFolder}/sub",

@@ -582,3 +582,49 @@ test("onTick batches a tick's samples; keepSamples: false stores none; maxProces
     tree.cleanup();
   }
 });
+
+test("between reads, a child's copies move Σ PSS by one page each: the parent is credited the share it gains", () => {
+  const tree = new FakeProcTree();
+  try {
+    // parent and child share 100 MB (n = 2); both have 1 MB of their own
+    const shared = { sc: 0, sd: 102_400, pc: 0, pd: 1024, pss: 51_200 + 1024, rss: 103_424 };
+    tree.set(100, { ppid: 1, rss: 103_424, anon: 103_424, minflt: 100, smaps: shared });
+    tree.set(101, { ppid: 100, rss: 103_424, anon: 103_424, minflt: 100, smaps: shared });
+    const { s, tick } = sampler(tree);
+    s.watch(100);
+    tick();
+    tree.update(101, { minflt: 10_100 }); // the child copies 40 MB, RSS unchanged
+    tick(5);
+    const by = s.seriesByPid();
+    const child = by.get(101)?.samples.at(-1);
+    const parent = by.get(100)?.samples.at(-1);
+    assert.equal(child?.pss, (52_224 + 20_000) * KiB, "+1 − 1/2 per copied page");
+    assert.equal(parent?.pss, (52_224 + 20_000) * KiB, "+1/2 per page the child copied");
+    assert.equal(parent?.privateDirty, 1024 * KiB, "the parent's own figures are not touched");
+    assert.equal(s.peakSums().pss, (2 * 52_224 + 40_000) * KiB, "Σ PSS grew by the 40 MB copied");
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("faults that were allocation churn, not copies, are learned at the next read and discounted", () => {
+  const tree = new FakeProcTree();
+  try {
+    const smaps = { sc: 0, sd: 102_400, pc: 0, pd: 1024, pss: 52_224, rss: 103_424 };
+    tree.set(101, { ppid: 1, rss: 103_424, anon: 103_424, minflt: 100, smaps });
+    const { s, tick } = sampler(tree);
+    s.watch(101);
+    tick();
+    tree.update(101, { minflt: 10_100 }); // 40 MB of faults, RSS unchanged…
+    tick(5);
+    assert.equal(s.seriesByPid().get(101)?.samples.at(-1)?.privateDirty, (1024 + 40_000) * KiB, "taken for copies at first");
+    // …but the read shows only 4 MB more private dirty: the rest was memory allocated and freed again
+    tree.update(101, { smaps: { ...smaps, pd: 1024 + 4000, sd: 102_400 - 4000 } });
+    tick(5, true);
+    tree.update(101, { minflt: 20_100 }); // 40 MB of faults again
+    tick(5);
+    assert.equal(s.seriesByPid().get(101)?.samples.at(-1)?.privateDirty, (1024 + 4000 + 4000) * KiB, "now counted at the measured 10 %");
+  } finally {
+    tree.cleanup();
+  }
+});

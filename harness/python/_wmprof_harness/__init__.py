@@ -38,8 +38,10 @@ DIRECTIONS = ("send", "recv")
 # its parent's frames, which are not its callers).
 K_STOP, K_USER, K_NEUTRAL, K_FEEDER = -2, -1, 0, 8
 # File classes that need a look at the code object: "<string>" (manager proxy methods, the -c
-# bootstraps), queues.py (the feeder loop), process.py (_bootstrap).
-F_STRING, F_QUEUES, F_PROCESS = 16, 17, 18
+# bootstraps), queues.py (the feeder loop), process.py (_bootstrap), managers.py (connection
+# set-up and reference counting are the proxy's own traffic, not the user's call: site -1).
+F_STRING, F_QUEUES, F_PROCESS, F_MANAGERS = 16, 17, 18, 19
+_PROXY_INTERNALS = frozenset(("_connect", "_incref", "_decref"))
 
 # Size histogram: upper bounds 64, 256, 1K, ... 64M (exclusive), then open-ended: 12 buckets.
 # The bucket of n bytes is _BUCKET_OF_BITLEN[n.bit_length()] (n < 64: bucket 0).
@@ -382,6 +384,8 @@ def _classify_file(fn):
             return F_QUEUES
         if norm.endswith("multiprocessing/process.py"):
             return F_PROCESS
+        if norm.endswith("multiprocessing/managers.py"):
+            return F_MANAGERS
         for suffix, ch in _CHANNEL_FILES:
             if norm.endswith(suffix):
                 return ch
@@ -402,6 +406,8 @@ def code_class(code, k):
         return K_FEEDER if code.co_name == "_feed" else CH_QUEUE
     if k == F_PROCESS:
         return K_STOP if code.co_name == "_bootstrap" else K_NEUTRAL
+    if k == F_MANAGERS:
+        return K_STOP if code.co_name in _PROXY_INTERNALS else CH_MANAGER
     if k == F_STRING:
         e = _STRING_CLS.get(id(code))
         if e is not None and e[0] is code:
@@ -520,8 +526,7 @@ def _activate(role=None, pending_role="subprocess", start_method=None, name=None
         st.run_dir = run_dir
         st.pid = os.getpid()
         st.ppid = os.getppid()
-        st.active = True
-        _open_log()
+        st.active = True  # the log file is created by the first write
         if os.environ.get("WMPROF_TRACEMALLOC") == "1":
             try:
                 import tracemalloc
@@ -655,7 +660,7 @@ def _after_fork_child():
         _new_lock = _thread.allocate_lock()
         st.pid = os.getpid()
         st.ppid = os.getppid()
-        st.fd = -1  # the inherited fd is the parent's file; leave it to the parent
+        st.fd = -1  # the inherited fd is the parent's file; ours is opened by the first write
         st.fd_ident = None
         st.dead = False  # our own file may well be writable (e.g. EFBIG was the parent's)
         st.hello_done = False
@@ -678,8 +683,6 @@ def _after_fork_child():
         else:
             st.pending_role = "subprocess"
             st.start_method = "fork"
-        if st.active and not st.dead:
-            _open_log()
         hooks = sys.modules.get("_wmprof_harness._mp")
         if hooks is not None:
             hooks.after_fork_child()

@@ -32,6 +32,7 @@ from time import perf_counter_ns
 from . import (
     _st, R, ONE, REC_LEN, I_NS, I_TIMED, I_TLAST, I_SLOT, SITE_CACHE, FILE_CLS, NEXT_FLUSH,
     HARNESS_DIR, CH_QUEUE, CH_POOL, CH_EXECUTOR, CH_PROCARGS, K_FEEDER, K_USER, K_STOP, BIG,
+    FLUSH_NS,
     _BUCKET_OF_BITLEN, classify, file_class, code_class, user_slot, user_site, slot, flush,
     queue_big, event, js, final, _activate,
 )
@@ -127,8 +128,8 @@ def _recv_special(obj, ch):
 # __kwdefaults__ (a dict lookup each) on every call.
 
 SKIP = 15  # untimed messages between two timed ones while a site is hot
-HOT_NS = 20_000_000  # ... i.e. while its last timed message took less than this
-HOT_GAP = 5_000_000_000  # ... and came less than this after the one before
+HOT_NS = 20_000  # ... i.e. while its last timed message took less than this
+HOT_GAP = 5_000_000  # ... and came less than this after the one before
 _DUMMY = [0] * REC_LEN  # counts nothing: used if the site lookup itself fails
 _DUMMY[I_SLOT] = -1
 
@@ -659,17 +660,48 @@ def _patch_spawn(m):
         m.get_preparation_data = _wraps(get_preparation_data, orig)
 
 
+def _idle_condition_class(threading):
+    Condition = threading.Condition
+
+    class IdleCondition(Condition):
+        """Queue._notempty while the feeder runs (same lock as the one it replaces). Counters are
+        otherwise flushed from the hooks, i.e. when the next message comes: a worker that puts
+        its results and then idles, or is killed, would keep its last burst unwritten. So the
+        feeder's untimed wait() first waits 250 ms, flushes if nothing came, then waits on; _feed
+        takes an early return like a spurious wake-up. No thread of ours: the feeder is
+        multiprocessing's."""
+
+        def wait(self, timeout=None):
+            if timeout is None:
+                if Condition.wait(self, FLUSH_NS / 1e9):
+                    return True
+                try:
+                    flush(0, block=True)
+                except Exception:
+                    pass
+            return Condition.wait(self, timeout)
+    return IdleCondition
+
+
 def _patch_queues(m):
     Q = m.Queue
     _FEED[0] = getattr(Q.__dict__.get("_feed"), "__func__", Q._feed).__code__
     if not _is_wrapped(Q.__dict__["_start_thread"]):
         orig = Q.__dict__["_start_thread"]
+        threading = m.threading
+        Condition = threading.Condition
+        IdleCondition = _idle_condition_class(threading)
 
         def _start_thread(self):
+            # runs inside put(), which holds _notempty: the replacement shares its lock, and is
+            # in place before the feeder thread and the close finalizer get their references
             try:
                 dq = SiteDeque()
                 dq._wm_pwi = getattr(self, "pending_work_items", None)  # executor's call queue
                 self._buffer = dq
+                old = self._notempty
+                if type(old) is Condition:
+                    self._notempty = IdleCondition(old._lock)
             except Exception:
                 pass
             return orig(self)

@@ -54,7 +54,7 @@ export interface SamplerOptions {
   /**
    * Fraction of one core the rest of a tick (stat + statm of every process, status, discovery) may
    * use: with many processes the tick interval stretches beyond intervalMs to stay within it.
-   * Default 0.01. Together with smapsBudget the sampler stays under 2 % of one core.
+   * Default 0.008. Together with smapsBudget the sampler stays under 2 % of one core.
    */
   tickBudget?: number;
   /** Re-read smaps_rollup at least this often even if nothing changed (budget permitting). Default 30 s. */
@@ -195,11 +195,25 @@ class Proc {
   smapsTick = -1;
   /** A child of this process appeared since its last smaps read: its private pages are shared now. */
   forked = false;
-  /** Minor faults since the last smaps read that came in ticks where RSS and RssAnon did not move. */
+  /**
+   * Bytes of minor faults since the last smaps read not explained by RSS moving in the same tick:
+   * copy-on-write breaks, or pages allocated and freed again within the tick (allocation churn).
+   */
   cowFaults = 0;
   faultsPrev = -1;
+  /** Share of cowFaults that turned out to be real copies at the last smaps reads (1 until measured). */
+  cowRatio = 1;
+  privateDirtyAtSmaps = -1;
+  /** This tick's estimate: bytes copied since the last read, and the PSS the other sharers gained. */
+  estCow = 0;
+  estShare = 0;
+  /** PSS credited to the parent so far for this process's copies since its last read. */
+  givenToParent = 0;
+  /** PSS this process gained from its children's copies since its own last read. */
+  shareGain = 0;
   /** Scheduling key for this tick's smaps reads (lower first). */
   prio = 0;
+  suspect = false;
   /** Tick numbers of the kept samples (for run-wide decimation). */
   readonly sampleTicks: number[] = [];
 
@@ -250,6 +264,7 @@ export class MemorySampler {
   // scratch, reused every read
   private readonly buf = Buffer.allocUnsafe(16384);
   private readonly stat: StatFields = newStatFields();
+  private readonly statScratch: StatFields = newStatFields();
   private readonly statm = { residentPages: 0, sharedPages: 0 };
   private readonly statusVals = new Float64Array(STATUS_KEYS.names.length);
   private readonly smapsVals = new Float64Array(SMAPS_KEYS.names.length);
@@ -290,7 +305,7 @@ export class MemorySampler {
     this.platform = options.platform ?? process.platform;
     this.costFactor = options.smapsCostFactor ?? 100;
     this.budget = options.smapsBudget ?? 0.005;
-    this.tickBudget = options.tickBudget ?? 0.01;
+    this.tickBudget = options.tickBudget ?? 0.008;
     this.maxAgeMs = options.smapsMaxAgeMs ?? 30_000;
     this.discoverOn = options.discover ?? true;
     this.scanShm = options.scanShm ?? false;
@@ -448,11 +463,12 @@ export class MemorySampler {
       this.st.errors++;
     }
     this.lastLoopCpu = cpuMicrosNow();
-    // CPU charged between two ticks: the timer wake-up, and on VMs a share of the reads themselves
-    // shows up after the tick (here ~150 µs for an empty wake-up, ~0.8× the tick's own time on
-    // top). Capped so that unrelated work of the host process does not slow sampling much.
+    // CPU charged between two ticks: the timer wake-up (~150–250 µs on this VM) and, it seems,
+    // the kernel finishing the tick's reads (about as much again as the tick itself). Capped
+    // by what the tick did, not by the interval: the host's own work lands here too and grows
+    // with the interval, so an uncapped measure would stretch a busy host's interval without end.
     if (outside !== null && !this.trackedThisTick) {
-      const capped = Math.min(outside, Math.max(300, 2 * (this.lastLoopCpu - c0)));
+      const capped = Math.min(outside, 300 + this.tickCostMicros);
       this.wakeCostMicros = this.wakeCostMicros === 0 ? capped : 0.7 * this.wakeCostMicros + 0.3 * capped;
     }
     const perfNow = this.clock();
@@ -605,11 +621,12 @@ export class MemorySampler {
       }
     }
     if (rss < 0 && p.noStatm && p.noStatus && st.rssPages > 0) rss = st.rssPages * this.getPageSize();
-    // Faults in a tick after which RSS and RssAnon are exactly where they were: copy-on-write
-    // breaks (a shared page replaced by a private copy). Ticks where memory moved are left out:
-    // their faults may as well be pages allocated and freed again (allocation churn).
-    if (p.faultsPrev >= 0 && rss === p.rss && anon === p.anon && rss > 0) {
-      p.cowFaults += Math.max(0, st.minflt - p.faultsPrev);
+    // Minor faults that did not add (or replace freed) resident pages in this tick: copy-on-write
+    // breaks, unless the process allocated and freed that much within the tick; cowRatio, measured
+    // at each smaps read, tells the two apart for this process.
+    if (p.faultsPrev >= 0 && rss > 0 && p.rss > 0) {
+      const faults = Math.max(0, st.minflt - p.faultsPrev) * this.getPageSize();
+      p.cowFaults += Math.max(0, faults - Math.abs(rss - p.rss));
     }
     p.faultsPrev = st.minflt;
     // rss 0 (statm of a process that released its memory while exiting): no sample this tick
@@ -634,22 +651,25 @@ export class MemorySampler {
       const never = p.smapsAt === -Infinity;
       // RSS moved a lot since the figures we carry were read: refresh them first
       const moved = Math.abs(p.rss - p.rssAtSmaps) > Math.max(8 * MiB, 0.1 * p.rssAtSmaps);
-      p.prio = never ? -Infinity : p.forked ? -1e15 + p.smapsAt : moved ? p.smapsAt - 1e12 : p.smapsAt;
+      p.suspect = this.cowSuspect(p);
+      p.prio = never ? -Infinity : p.forked || p.suspect ? -1e15 + p.smapsAt : moved ? p.smapsAt - 1e12 : p.smapsAt;
       if (full || never) {
         c.push(p);
         continue;
       }
       const age = perfNow - p.smapsAt;
       if (age < Math.max(floor, this.costFactor * p.smapsCostMs)) continue;
-      if (!moved && !p.forked && p.smapsEpoch === this.treeEpoch && age < this.maxAgeMs) continue; // nothing changed
+      if (!moved && !p.forked && !p.suspect && p.smapsEpoch === this.treeEpoch && age < this.maxAgeMs) continue; // nothing changed
       c.push(p);
     }
     if (c.length === 0) return;
     if (!full && c.length > 1) c.sort((a, b) => a.prio - b.prio);
     for (const p of c) {
-      // first reads, and a parent's first read after it forked (its private pages just became
-      // shared), do not wait for the bucket; they are charged to it all the same
-      const urgent = p.smapsAt === -Infinity || p.forked;
+      // first reads, a parent's first read after it forked (its private pages just became shared)
+      // and a process that seems to be copying a lot of inherited memory (confirm it, and learn
+      // how far its fault counts can be trusted) do not wait for the bucket; they are charged to
+      // it all the same, and the 100 × cost rule above still holds
+      const urgent = p.smapsAt === -Infinity || p.forked || p.suspect;
       if (!full && !urgent && this.tokensMs <= 0) continue;
       const cost = this.readSmaps(p, perfNow);
       if (this.smapsSupported === false) break;
@@ -658,8 +678,66 @@ export class MemorySampler {
     c.length = 0;
   }
 
+  private estimating(p: Proc): boolean {
+    return this.estimate && p.series.smaps === "ok" && p.smapsTick !== this.tickNo && p.anonAtSmaps >= 0;
+  }
+
+  /**
+   * Copy-on-write estimates of this tick, before any sample is made. A page shared by n
+   * processes counts 1/n in each one's PSS; when one of them copies it, the copy counts 1 for it,
+   * and the remaining n − 1 sharers' shares of the original grow by 1/n in all. That part is
+   * credited to the copier's parent (the one sharer certain to hold the page), so Σ PSS stays
+   * right between reads; the parent's next read replaces the credit with real figures.
+   */
+  private updateEstimates(): void {
+    for (const p of this.live.values()) {
+      let share = 0;
+      p.estCow = 0;
+      if (this.estimating(p)) {
+        const m = p.smaps;
+        const sd = Math.max(0, m[SM.SharedDirty] as number);
+        p.estCow = Math.min(p.cowRatio * p.cowFaults, sd);
+        // n: the average sharing of this process's shared pages at its last read
+        const shared = Math.max(0, m[SM.SharedClean] as number) + sd;
+        const sharedPss = (m[SM.Pss] as number) - Math.max(0, m[SM.PrivateClean] as number) - Math.max(0, m[SM.PrivateDirty] as number);
+        const n = sharedPss > 0 && shared > sharedPss ? shared / sharedPss : 2;
+        share = p.estCow / n;
+      }
+      p.estShare = share;
+      const delta = share - p.givenToParent;
+      if (delta !== 0) {
+        p.givenToParent = share;
+        const parent = this.live.get(p.series.ppid);
+        if (parent && parent !== p && parent.series.smaps === "ok") parent.shareGain += delta;
+      }
+    }
+  }
+
+  /** minflt from the open stat descriptor, -1 if unavailable. */
+  private readMinflt(p: Proc): number {
+    if (p.statFd === NO_FD) return -1;
+    try {
+      const n = preadAll(this.fs, p.statFd, this.buf);
+      const st = this.statScratch;
+      return parseStat(this.buf, n, st) ? st.minflt : -1;
+    } catch {
+      return -1;
+    }
+  }
+
+  /** The fault-based estimate says this process copied much of what it shares since its last read. */
+  private cowSuspect(p: Proc): boolean {
+    if (!this.estimate || p.series.smaps !== "ok") return false;
+    const shared = p.smaps[SM.SharedDirty] as number;
+    const cow = p.cowRatio * p.cowFaults;
+    return shared > 0 && cow >= Math.max(16 * MiB, 0.25 * shared);
+  }
+
   /** Read smaps_rollup of one process. Returns the time it took (ms). */
   private readSmaps(p: Proc, perfNow: number): number {
+    // the fault count right before and after the walk: faults from this tick's stat read up to
+    // the walk are in the figures read, so the next tick must not count them again
+    const before = this.estimate ? this.readMinflt(p) : -1;
     const t0 = this.clock();
     let n: number;
     try {
@@ -691,7 +769,18 @@ export class MemorySampler {
     p.smaps.set(vals);
     p.forked = false;
     p.smapsTick = this.tickNo;
+    // calibrate: how much of the fault-based estimate was real copying?
+    const pdNew = vals[SM.PrivateDirty] as number;
+    if (p.privateDirtyAtSmaps >= 0 && p.anonAtSmaps >= 0 && p.anon >= 0 && p.cowFaults >= 4 * MiB && pdNew >= 0) {
+      const copied = pdNew - p.privateDirtyAtSmaps - (p.anon - p.anonAtSmaps);
+      p.cowRatio = Math.min(1, Math.max(0, copied / p.cowFaults));
+    }
+    p.privateDirtyAtSmaps = pdNew;
     p.cowFaults = 0;
+    p.givenToParent = 0; // the children's copies so far are in this read's figures…
+    p.shareGain = 0; // …and so are the shares this process gained from its children's copies
+    const after = before >= 0 ? this.readMinflt(p) : -1;
+    if (before >= 0 && after >= before) p.faultsPrev = Math.round((before + after) / 2);
     p.anonAtSmaps = p.anon;
     p.rssAtSmaps = p.rss;
     p.series.smaps = "ok";
@@ -708,6 +797,7 @@ export class MemorySampler {
     let decimate = false;
     const record = this.tickNo % this.keepEvery === 0;
     const batch: TickSample[] | null = this.tickListeners.length > 0 ? [] : null;
+    if (this.estimate) this.updateEstimates();
     for (const p of this.live.values()) {
       if (p.rss <= 0) continue;
       const sample = this.makeSample(p, t);
@@ -746,22 +836,18 @@ export class MemorySampler {
     let sharedDirty = val(SM.SharedDirty);
     const privateClean = val(SM.PrivateClean);
     const sharedClean = val(SM.SharedClean);
-    if (has && this.estimate && p.smapsTick !== this.tickNo && p.anonAtSmaps >= 0) {
-      // Between smaps_rollup reads, follow the counters read every tick: faults in ticks where
-      // RSS and RssAnon stayed put are copy-on-write breaks (one shared page became private);
-      // RssAnon moves with the process's own allocations and frees, which are private too.
-      const cow = Math.min(p.cowFaults * this.getPageSize(), val(SM.SharedDirty) ?? 0);
+    if (this.estimating(p)) {
+      // Between smaps_rollup reads, follow the counters read every tick (see updateEstimates):
+      // copied pages become private dirty; RssAnon moves with the process's own allocations and
+      // frees, private too; a copied page that counted 1/n in PSS counts 1 (+1 − 1/n here, the
+      // other 1/n goes to the parent's shareGain).
+      const cow = p.estCow;
       const dAnon = anon >= 0 ? anon - p.anonAtSmaps : rss - p.rssAtSmaps;
       if (privateDirty !== null) privateDirty = Math.max(0, privateDirty + cow + dAnon);
       if (sharedDirty !== null) sharedDirty = Math.max(0, sharedDirty - cow);
-      if (pss !== null) {
-        // a page shared by n processes counted 1/n here; copied, it counts 1 (the other sharers'
-        // shares grow by the rest). n: the average sharing of this process's shared pages.
-        const shared = (sharedClean ?? 0) + (val(SM.SharedDirty) ?? 0);
-        const sharedPss = pss - (privateClean ?? 0) - (val(SM.PrivateDirty) ?? 0);
-        const n = sharedPss > 0 && shared > sharedPss ? shared / sharedPss : 2;
-        pss = Math.max(0, pss + cow * (1 - 1 / n) + dAnon);
-      }
+      if (pss !== null) pss = Math.max(0, pss + cow - p.estShare + dAnon + p.shareGain);
+    } else if (pss !== null && p.shareGain !== 0) {
+      pss += p.shareGain;
     }
     // never above the RSS read this tick (a process that freed memory since its last smaps read
     // must not show PSS > RSS)
