@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import globals from "globals";
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", ".vscode-test/**", "media/**", "harness/**"] },
@@ -9,6 +10,11 @@ export default tseslint.config(
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
+  },
+  {
+    // Scripts (bench, build, test setup) run in Node.
+    files: ["**/*.mjs", "**/*.cjs"],
+    languageOptions: { globals: { ...globals.node } },
   },
   {
     // The core must stay usable by the CLI and the HTML report: no VS Code API.

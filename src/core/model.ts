@@ -233,7 +233,7 @@ export class ProfileModel {
     this.version++;
     let rssSum = 0;
     let pssSum = 0;
-    let pssKnown = true;
+    let pssAny = false;
     for (const { pid, ppid, sample } of samples) {
       let p = this.current.get(procKey(pid));
       if (!p) {
@@ -242,8 +242,12 @@ export class ProfileModel {
         this.current.set(procKey(pid), p);
       }
       rssSum += sample.rss;
-      if (sample.pss === null) pssKnown = false;
-      else pssSum += sample.pss;
+      // A process whose PSS is unreadable (denied, zombie) counts with its RSS: an upper bound, never a hole.
+      if (sample.pss === null) pssSum += sample.rss;
+      else {
+        pssSum += sample.pss;
+        pssAny = true;
+      }
       this.sampleCount++;
       updatePeak(p.peak, sample);
       if (p.sampleSkip++ % p.sampleStride !== 0) continue;
@@ -255,7 +259,7 @@ export class ProfileModel {
       }
     }
     this.peakRssSum = Math.max(this.peakRssSum ?? 0, rssSum);
-    if (pssKnown) this.peakPssSum = Math.max(this.peakPssSum ?? 0, pssSum);
+    if (pssAny) this.peakPssSum = Math.max(this.peakPssSum ?? 0, pssSum);
   }
 
   /** Records a process's exit as seen from outside (the main process, via the OS). */

@@ -1,4 +1,3 @@
-/* global process, console */
 // Idempotent setup for the end-to-end suite: installs code-server into .vscode-test/code-server
 // (never into the project's dependencies) and checks the system tools the suite needs.
 // Every step is skipped when its result is already there; every failure is one actionable line.

@@ -7,7 +7,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { runCli, workspace } from "../support/cli";
 import type { Finding } from "../../src/protocol/profile";
 
@@ -43,6 +43,7 @@ if __name__ == "__main__":
 async function cowFinding(args: string[]): Promise<Finding | undefined> {
   const cwd = workspace({ "cow.py": SCRIPT });
   const r = await runCli(["run", "--quiet", "cow.py", ...args], { cwd });
+  rmSync(cwd, { recursive: true, force: true });
   assert.equal(r.code, 0, r.stderr);
   assert.ok(r.profile, "profile written");
   const children = r.profile.processes.filter((p) => p.startMethod === "fork");

@@ -130,6 +130,11 @@ def _recv_special(obj, ch):
 SKIP = 15  # untimed messages between two timed ones while a site is hot
 HOT_NS = 20_000  # ... i.e. while its last timed message took less than this
 HOT_GAP = 5_000_000  # ... and came less than this after the one before
+try:  # benchmarks under valgrind (~50x slower) scale these, see bench/overhead.mjs --instructions
+    _scale = float(os.environ.get("WMPROF_HOT_SCALE") or 1)
+    HOT_NS, HOT_GAP = int(HOT_NS * _scale), int(HOT_GAP * _scale)
+except ValueError:
+    pass
 _DUMMY = [0] * REC_LEN  # counts nothing: used if the site lookup itself fails
 _DUMMY[I_SLOT] = -1
 
