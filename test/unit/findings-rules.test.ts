@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Finding, Profile } from "../../src/protocol/profile";
 import {
-  cowRefcountBreakage, largeQueuePayloads, managerChatty, pickledProcessArgs, sharedMemoryLeak, smallChunksize,
+  cowRefcountBreakage, largeQueuePayloads, managerChatty, pickledProcessArgs, RULES, sharedMemoryLeak, smallChunksize,
 } from "../../src/core/findings";
 import { KB, MB, ProfileBuilder, site } from "./support/profileBuilder";
 
@@ -275,9 +275,7 @@ test("shared-memory-leak: quiet once unlinked, and for sharedctypes (nothing to 
 
 test("every rule is quiet on an empty profile", () => {
   const empty: Profile = new ProfileBuilder().process({ pid: 1 }).build();
-  for (const rule of [pickledProcessArgs, largeQueuePayloads, cowRefcountBreakage, smallChunksize, managerChatty, sharedMemoryLeak]) {
-    assert.deepEqual(rule.check(empty), [], rule.id);
-  }
+  for (const rule of RULES) assert.deepEqual(rule.check(empty), [], rule.id);
 });
 
 test("pickled-process-args names the workers' start method, not the resource tracker's", () => {

@@ -13,7 +13,7 @@
 import type { Finding, Profile, Site } from "../../protocol/profile";
 import { cowAnalyses, type CowAnalysis, type CowCause } from "../memory/cow";
 import type { FindingRule } from "./types";
-import { bytes, count, GiB, MiB, severityBySize } from "./util";
+import { bytes, count, GiB, isPythonProfile, MiB, severityBySize } from "./util";
 
 export const COW_BREAKAGE = {
   /** A child counts when it copied at least this fraction of what it inherited… */
@@ -44,6 +44,7 @@ export const cowRefcountBreakage: FindingRule = {
   id: "cow-refcount-breakage",
   description: "Fork children copy most of the memory they inherited (refcount or GC writes on shared pages).",
   check(profile: Profile): Finding[] {
+    if (!isPythonProfile(profile)) return [];
     const byParent = new Map<number, CowAnalysis[]>();
     for (const a of cowAnalyses(profile.processes)) {
       const inh = a.inheritedBytes ?? 0;

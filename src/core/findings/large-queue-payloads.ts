@@ -3,11 +3,14 @@
  *
  * Every put()/send()/task pickles its payload in full. A big read-only object sent with every
  * task is copied (and unpickled into a private copy) once per message.
+ *
+ * Python only: the advice (fork inheritance, Pool initializer, shared_memory) is Python's. Node's
+ * postMessage / IPC copies are large-clone's and clone-of-objects'.
  */
 import type { Channel } from "../../protocol/events";
 import type { Finding, Profile } from "../../protocol/profile";
 import type { FindingRule } from "./types";
-import { bytes, count, groupBySite, GiB, MiB, severityBySize, where } from "./util";
+import { bytes, count, groupBySite, GiB, isPythonProfile, MiB, severityBySize, where } from "./util";
 
 export const LARGE_PAYLOADS = {
   minMeanBytes: 1 * MiB,
@@ -15,12 +18,14 @@ export const LARGE_PAYLOADS = {
   errorAtBytes: 1 * GiB,
 };
 
-const CHANNELS: ReadonlySet<Channel> = new Set<Channel>(["queue", "pipe", "pool", "executor", "message-port", "ipc"]);
+/** The message channels of multiprocessing (process-args belong to pickled-process-args, manager to manager-chatty). */
+const CHANNELS: ReadonlySet<Channel> = new Set<Channel>(["queue", "pipe", "pool", "executor"]);
 
 export const largeQueuePayloads: FindingRule = {
   id: "large-queue-payloads",
   description: "The same call site sends many large messages through a queue, pipe, pool or executor.",
   check(profile: Profile): Finding[] {
+    if (!isPythonProfile(profile)) return [];
     const out: Finding[] = [];
     for (const g of groupBySite(profile.copies, (c) => CHANNELS.has(c.channel) && c.direction === "send")) {
       if (g.count < LARGE_PAYLOADS.minMessages) continue;

@@ -7,7 +7,7 @@
  */
 import type { Finding, Profile } from "../../protocol/profile";
 import type { FindingRule } from "./types";
-import { bytes, count, groupBySite, MiB, ms, processByPid, where } from "./util";
+import { bytes, count, groupBySite, isPythonProfile, MiB, ms, processByPid, where } from "./util";
 
 export const MANAGER_CHATTY = {
   /** Round trips at one site that are "many" whatever their size. */
@@ -21,6 +21,7 @@ export const managerChatty: FindingRule = {
   id: "manager-chatty",
   description: "Many Manager proxy round trips (each one pickles a request and a reply).",
   check(profile: Profile): Finding[] {
+    if (!isPythonProfile(profile)) return [];
     const out: Finding[] = [];
     // The manager process itself mirrors every call (a reply per request, no user frame): count
     // the callers' side, and the server's only when no caller was instrumented.

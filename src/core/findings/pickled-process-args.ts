@@ -8,7 +8,7 @@
  */
 import type { Finding, Profile } from "../../protocol/profile";
 import type { FindingRule } from "./types";
-import { bytes, count, groupBySite, GiB, MiB, processByPid, severityBySize, where } from "./util";
+import { bytes, count, groupBySite, GiB, isPythonProfile, MiB, processByPid, severityBySize, where } from "./util";
 
 export const PICKLED_ARGS = {
   /** Mean pickled size per worker start. */
@@ -22,6 +22,7 @@ export const pickledProcessArgs: FindingRule = {
   id: "pickled-process-args",
   description: "A large argument is pickled into every worker started with spawn or forkserver.",
   check(profile: Profile): Finding[] {
+    if (!isPythonProfile(profile)) return [];
     const procs = processByPid(profile);
     // the parent's side (send) when the harness saw it, else the children's unpickling (recv)
     const sends = groupBySite(profile.copies, (c) => c.channel === "process-args" && c.direction === "send");

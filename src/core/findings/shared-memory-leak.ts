@@ -7,12 +7,13 @@
  */
 import type { Finding, Profile, SharedMemoryBlock } from "../../protocol/profile";
 import type { FindingRule } from "./types";
-import { bytes, count, where } from "./util";
+import { bytes, count, isPythonProfile, where } from "./util";
 
 export const sharedMemoryLeak: FindingRule = {
   id: "shared-memory-leak",
   description: "A SharedMemory block was created but never unlinked.",
   check(profile: Profile): Finding[] {
+    if (!isPythonProfile(profile)) return [];
     // one finding per creation site (a leak in a loop is one bug, not N)
     const bySite = new Map<string, SharedMemoryBlock[]>();
     for (const b of profile.sharedMemory) {

@@ -7,7 +7,7 @@
  */
 import type { Finding, Profile } from "../../protocol/profile";
 import type { FindingRule } from "./types";
-import { bytes, count, groupBySite, KiB, ms, processByPid, where } from "./util";
+import { bytes, count, groupBySite, isPythonProfile, KiB, ms, processByPid, where } from "./util";
 
 export const SMALL_CHUNKS = {
   minMessages: 1000,
@@ -18,6 +18,7 @@ export const smallChunksize: FindingRule = {
   id: "small-chunksize",
   description: "A Pool is fed thousands of tiny tasks one message at a time.",
   check(profile: Profile): Finding[] {
+    if (!isPythonProfile(profile)) return [];
     const procs = processByPid(profile);
     const out: Finding[] = [];
     // the task side: pool sends from the process that owns the pool, not the workers' results

@@ -1,11 +1,32 @@
-/** Helpers shared by the rules: grouping copy records by call site, wording, severities. */
-import type { Channel, Direction } from "../../protocol/events";
+/** Helpers shared by the rules: runtime gates, grouping copy records by call site, wording, severities. */
+import { MESSAGE_KINDS, type Channel, type Direction } from "../../protocol/events";
 import type { CopyRecord, Finding, ProcessInfo, Profile, Severity, Site } from "../../protocol/profile";
 import { formatBytes, formatCount, formatSite } from "../format";
 
 export const KiB = 1024;
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
+
+/** Channels the Python harness reports. Python rules look at these only: their advice is Python's. */
+export const PYTHON_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(["queue", "pipe", "pool", "executor", "process-args", "manager"]);
+/** Channels the Node harness reports (`transfer` = moved, never copied). */
+export const NODE_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(["message-port", "ipc", "transfer"]);
+
+/** Python rules run on Python profiles only (a saved profile without a runtime predates Node: Python). */
+export function isPythonProfile(profile: Profile): boolean {
+  return profile.runtime !== "node";
+}
+
+export function isNodeProfile(profile: Profile): boolean {
+  return profile.runtime === "node";
+}
+
+/** Bits of CopyRecord.kinds (Node): what the messages were. */
+export const KIND = MESSAGE_KINDS;
+
+export function hasKind(kinds: number, bit: number): boolean {
+  return (kinds & bit) !== 0;
+}
 
 export const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
@@ -19,32 +40,47 @@ export interface SiteGroup {
   pickleNs: number;
   /** Sum of the records' histograms. */
   hist: number[];
+  /** Node: union of the records' message kinds (MESSAGE_KINDS bits); 0 when none were reported. */
+  kinds: number;
+  /** Distinct senders: processes, or (Node) threads of a process, that ran this line. */
+  senders: number;
 }
 
 /**
- * Group copies by (channel, site). Records without a site are grouped per pid (the stdlib made
- * the copy; different processes' unknown sites are not the same place).
+ * Group copies by (channel, site). Records without a site are grouped per pid, and per thread for
+ * Node (the runtime made the copy; different processes' or threads' unknown sites are not the same place).
  */
 export function groupBySite(
   copies: readonly CopyRecord[],
   filter: (c: CopyRecord) => boolean,
 ): SiteGroup[] {
   const groups = new Map<string, SiteGroup>();
+  const senders = new Map<SiteGroup, Set<string>>();
   for (const c of copies) {
     if (!filter(c)) continue;
-    const key = c.site ? `${c.channel}|${c.site.file}|${c.site.line}` : `${c.channel}|?|${c.pid}`;
+    const sender = c.tid === undefined ? `${c.pid}` : `${c.pid}:${c.tid}`;
+    const key = c.site ? `${c.channel}|${c.site.file}|${c.site.line}` : `${c.channel}|?|${sender}`;
     let g = groups.get(key);
     if (!g) {
-      g = { channel: c.channel, site: c.site, pids: [], count: 0, bytes: 0, pickleNs: 0, hist: [] };
+      g = { channel: c.channel, site: c.site, pids: [], count: 0, bytes: 0, pickleNs: 0, hist: [], kinds: 0, senders: 0 };
       groups.set(key, g);
+      senders.set(g, new Set());
     }
     if (!g.pids.includes(c.pid)) g.pids.push(c.pid);
+    senders.get(g)?.add(sender);
     g.count += c.count;
     g.bytes += c.bytes;
     g.pickleNs += c.pickleNs;
+    g.kinds |= c.kinds ?? 0;
     c.hist.forEach((n, i) => (g.hist[i] = (g.hist[i] ?? 0) + n));
   }
+  for (const [g, s] of senders) g.senders = s.size;
   return [...groups.values()];
+}
+
+/** "file|line" of a site, for matching rows of different channels made by the same line. */
+export function siteKey(site: Site | null): string | null {
+  return site ? `${site.file}|${site.line}` : null;
 }
 
 export function isDirection(d: Direction): (c: CopyRecord) => boolean {

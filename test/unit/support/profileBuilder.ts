@@ -8,6 +8,16 @@
  *     .memory(101, [[100, { privateDirty: 2 * MB, anon: 250 * MB }], [500, { privateDirty: 180 * MB }]])
  *     .copy({ pid: 100, channel: "queue", count: 10, bytes: 500 * MB, site: site("main.py", 12) })
  *     .build();
+ *
+ * Node profiles: `.node()` sets the runtime; `.thread({ pid, tid })` adds a worker thread row;
+ * copies and heap samples take a `tid` (and copies the `kinds` bit mask of MESSAGE_KINDS):
+ *
+ *   new ProfileBuilder().node()
+ *     .process({ pid: 100, role: "main" })
+ *     .thread({ pid: 100, tid: 1, name: "worker.mjs" })
+ *     .copy({ pid: 100, channel: "message-port", count: 8, eachBytes: 8 * MB, kinds: MESSAGE_KINDS.binary, site: site("main.mjs", 9) })
+ *     .heap(100, [{ t: 300, heapUsed: 5 * MB }], 1)
+ *     .build();
  */
 import {
   HISTOGRAM_LENGTH, SIZE_BUCKETS, type Channel, type Direction, type Role, type StartMethod,
@@ -56,6 +66,8 @@ export function histOf(count: number, eachBytes: number): number[] {
 
 export interface ProcessSpec {
   pid: number;
+  /** Node worker thread id (role "thread"); see also ProfileBuilder.thread(). */
+  tid?: number;
   ppid?: number;
   role?: Role;
   startMethod?: StartMethod | null;
@@ -68,6 +80,7 @@ export interface ProcessSpec {
 
 export interface CopySpec {
   pid: number;
+  tid?: number;
   channel: Channel;
   direction?: Direction;
   /** Number of messages. */
@@ -77,6 +90,8 @@ export interface CopySpec {
   eachBytes?: number;
   pickleNs?: number;
   site?: Site | null;
+  /** Node: MESSAGE_KINDS bits. */
+  kinds?: number;
 }
 
 export interface ShmSpec {
@@ -94,6 +109,13 @@ export class ProfileBuilder {
   private readonly copies: CopyRecord[] = [];
   private readonly shm: SharedMemoryBlock[] = [];
   private wallMs = 10_000;
+  private rt: Profile["runtime"] = "python";
+
+  /** A Node.js profile (runtime "node"); the default is Python. */
+  node(): this {
+    this.rt = "node";
+    return this;
+  }
 
   wall(ms: number): this {
     this.wallMs = ms;
@@ -103,8 +125,9 @@ export class ProfileBuilder {
   process(spec: ProcessSpec): this {
     this.processes.push({
       pid: spec.pid,
+      ...(spec.tid !== undefined ? { tid: spec.tid } : {}),
       ppid: spec.ppid ?? 1,
-      role: spec.role ?? (spec.ppid === undefined ? "main" : "worker"),
+      role: spec.role ?? (spec.tid !== undefined ? "thread" : spec.ppid === undefined ? "main" : "worker"),
       startMethod: spec.startMethod ?? null,
       name: spec.name ?? null,
       startedAt: spec.startedAt ?? 0,
@@ -116,6 +139,11 @@ export class ProfileBuilder {
       heap: [],
     });
     return this;
+  }
+
+  /** A Node worker thread of process `pid` (ppid = pid, role "thread", start method "thread"). */
+  thread(spec: Omit<ProcessSpec, "tid" | "ppid"> & { tid: number }): this {
+    return this.process({ startMethod: "thread", startedAt: 100, ...spec, ppid: spec.pid, role: spec.role ?? "thread" });
   }
 
   /** A main process and `n` children started with `startMethod`, pids main+1 … main+n. */
@@ -134,8 +162,9 @@ export class ProfileBuilder {
     return this;
   }
 
-  heap(pid: number, points: ReadonlyArray<HeapSample>): this {
-    this.proc(pid).heap.push(...points);
+  /** Append heap samples to the process with this pid, or to its thread `tid`. */
+  heap(pid: number, points: ReadonlyArray<HeapSample>, tid?: number): this {
+    this.proc(pid, tid).heap.push(...points);
     return this;
   }
 
@@ -146,11 +175,13 @@ export class ProfileBuilder {
       channel: spec.channel,
       direction: spec.direction ?? "send",
       pid: spec.pid,
+      ...(spec.tid !== undefined ? { tid: spec.tid } : {}),
       bytes,
       count: spec.count,
       pickleNs: spec.pickleNs ?? spec.count * 20_000,
       site: spec.site === undefined ? null : spec.site,
       hist: histOf(spec.count, each),
+      ...(spec.kinds !== undefined ? { kinds: spec.kinds } : {}),
     });
     return this;
   }
@@ -169,15 +200,19 @@ export class ProfileBuilder {
   }
 
   build(): Profile {
-    const bytesSent = sum(this.copies.filter((c) => c.direction === "send").map((c) => c.bytes));
-    const bytesReceived = sum(this.copies.filter((c) => c.direction === "recv").map((c) => c.bytes));
+    // As the model does: a transfer (channel `transfer`) is a move, never part of the copy totals.
+    const copied = this.copies.filter((c) => c.channel !== "transfer");
+    const sent = copied.filter((c) => c.direction === "send");
+    const received = copied.filter((c) => c.direction === "recv");
+    const bytesTransferred = sum(this.copies.filter((c) => c.channel === "transfer" && c.direction === "send").map((c) => c.bytes));
+    const node = this.rt === "node";
     return {
       schema: PROFILE_SCHEMA,
       tool: { name: "wmprof", version: "0.0.0-test" },
-      runtime: "python",
-      command: ["script.py"],
+      runtime: this.rt,
+      command: [node ? "script.mjs" : "script.py"],
       cwd: "/work/proj",
-      python: { executable: "/usr/bin/python3", version: "3.11.7" },
+      python: node ? { executable: "/usr/bin/node", version: "v20.20.2" } : { executable: "/usr/bin/python3", version: "3.11.7" },
       exitCode: 0,
       startedAt: "2025-01-01T00:00:00.000Z",
       wallMs: this.wallMs,
@@ -189,11 +224,12 @@ export class ProfileBuilder {
       sharedMemory: structuredClone(this.shm),
       timeline: { bucketMs: 100, t: [], bytes: {} },
       totals: {
-        bytesSent,
-        bytesReceived,
-        messagesSent: sum(this.copies.filter((c) => c.direction === "send").map((c) => c.count)),
-        messagesReceived: sum(this.copies.filter((c) => c.direction === "recv").map((c) => c.count)),
-        processes: this.processes.length,
+        bytesSent: sum(sent.map((c) => c.bytes)),
+        bytesReceived: sum(received.map((c) => c.bytes)),
+        ...(bytesTransferred ? { bytesTransferred } : {}),
+        messagesSent: sum(sent.map((c) => c.count)),
+        messagesReceived: sum(received.map((c) => c.count)),
+        processes: this.processes.filter((p) => p.tid === undefined).length,
         peakPssSum: null,
         peakRssSum: null,
         sharedMemoryBytes: 0,
@@ -204,12 +240,12 @@ export class ProfileBuilder {
     };
   }
 
-  private proc(pid: number): ProcessInfo {
+  private proc(pid: number, tid?: number): ProcessInfo {
     for (let i = this.processes.length - 1; i >= 0; i--) {
       const p = this.processes[i] as ProcessInfo;
-      if (p.pid === pid) return p;
+      if (p.pid === pid && p.tid === tid) return p;
     }
-    throw new Error(`ProfileBuilder: no process ${pid}; add it with .process() first`);
+    throw new Error(`ProfileBuilder: no process ${pid}${tid === undefined ? "" : ` thread ${tid}`}; add it with .process() or .thread() first`);
   }
 }
 
