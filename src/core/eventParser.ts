@@ -41,6 +41,8 @@ export function parseEventLine(line: string): ParseResult {
       return isNum(o.t) && typeof o.op === "string" && typeof o.name === "string" && isNum(o.bytes) ? ok(o) : bad();
     case "heap":
       return isNum(o.t) ? ok(o) : bad();
+    case "mem":
+      return isNum(o.t) && isNum(o.rss) && isNum(o.pss) && isNum(o.uss) && isNum(o.privateDirty) ? ok(o) : bad();
     case "bye":
       return isNum(o.t) && (o.exitCode === null || isInt(o.exitCode)) ? ok(o) : bad();
     case "warn":

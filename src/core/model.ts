@@ -34,6 +34,8 @@ interface ProcState {
   endedAt: number | null;
   exitCode: number | null;
   instrumented: boolean;
+  /** Its own `hello` was read (records can exist before: sampler ticks, lines read out of order). */
+  helloSeen: boolean;
   sites: Map<number, Site>;
   rows: Map<string, RowState>;
   samples: MemorySample[];
@@ -121,8 +123,8 @@ export class ProfileModel {
         const pending = ev.tid === undefined ? this.pendingChildren.get(ev.pid) : undefined;
         this.pendingChildren.delete(ev.pid);
         let p: ProcState;
-        if (prev && !prev.instrumented && prev.endedAt === null) {
-          // The sampler saw this process before its hello arrived: same process, keep its samples.
+        if (prev && !prev.helloSeen && prev.endedAt === null) {
+          // Known before its hello arrived (the sampler saw it first): same process, keep its data.
           p = prev;
           p.instrumented = true;
           p.ppid = ev.ppid;
@@ -131,6 +133,7 @@ export class ProfileModel {
           if (prev && prev.endedAt === null) prev.endedAt = ev.t; // pid reuse or exec: the old one is gone
           p = this.newProc(ev.pid, ev.ppid, ev.t, true, ev.tid);
         }
+        p.helloSeen = true;
         p.role = pending && pending.role !== "worker" && ev.role === "worker" ? pending.role : ev.role;
         p.startMethod = ev.startMethod ?? pending?.startMethod ?? null;
         p.name = ev.name ?? pending?.name ?? null;
@@ -212,6 +215,20 @@ export class ProfileModel {
           p.heap = p.heap.filter((_, i) => i % 2 === 0);
           p.heapStride *= 2;
         }
+        return;
+      }
+      case "mem": {
+        const p = this.proc(ev.pid, ev.tid);
+        const sample: MemorySample = {
+          t: ev.t, rss: ev.rss, pss: ev.pss, uss: ev.uss, sharedClean: ev.sharedClean, sharedDirty: ev.sharedDirty,
+          privateClean: ev.privateClean, privateDirty: ev.privateDirty, swap: ev.swap, pssShmem: ev.pssShmem ?? null,
+          anon: ev.anon ?? null, minflt: ev.minflt ?? null, majflt: ev.majflt ?? null,
+        };
+        updatePeak(p.peak, sample);
+        // Sampler ticks and log lines arrive independently: keep the series in time order.
+        let i = p.samples.length;
+        while (i > 0 && p.samples[i - 1]!.t > sample.t) i--;
+        p.samples.splice(i, 0, sample);
         return;
       }
       case "bye": {
@@ -404,7 +421,7 @@ export class ProfileModel {
   private newProc(pid: number, ppid: number, t: number, instrumented: boolean, tid?: number): ProcState {
     const p: ProcState = {
       pid, ppid, ...(tid !== undefined ? { tid } : {}), role: tid !== undefined ? "thread" : "worker", startMethod: null, name: null,
-      startedAt: t, endedAt: null, exitCode: null, instrumented,
+      startedAt: t, endedAt: null, exitCode: null, instrumented, helloSeen: false,
       sites: new Map(), rows: new Map(), samples: [], sampleStride: 1, sampleSkip: 0, peak: {},
       heap: [], heapStride: 1, heapSkip: 0,
     };

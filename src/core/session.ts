@@ -48,7 +48,8 @@ export interface LiveStatus {
 
 const POLL_MS = 100;
 const UPDATE_MS = 250;
-const STOP_GRACE_MS = 2000;
+const STOP_INT_GRACE_MS = 1000;
+const STOP_TERM_GRACE_MS = 1500;
 const DRAIN_MS = 1500;
 
 export class ProfileSession {
@@ -128,15 +129,28 @@ export class ProfileSession {
     return this.buildProfile(this.state !== "done");
   }
 
-  /** Ends the run: SIGTERM to the whole tree, SIGKILL after a grace period. No orphans. */
+  /**
+   * Ends the run with no orphans: SIGINT to the main process first (like Ctrl-C, so it exits through
+   * its own handlers and the harness writes its last counters), then SIGTERM and finally SIGKILL to
+   * the whole tree, including processes that left it (setsid, daemons) but carry this run's marker.
+   */
   async stop(): Promise<void> {
     if (this.state === "done") return;
     this.stopRequested = true;
     this.setState("stopping");
-    this.signalTree("SIGTERM");
-    const timer = setTimeout(() => this.signalTree("SIGKILL"), STOP_GRACE_MS);
+    const root = this.child?.pid;
+    if (root !== undefined) {
+      try {
+        process.kill(root, "SIGINT");
+      } catch {
+        /* already gone */
+      }
+    }
+    const term = setTimeout(() => this.signalTree("SIGTERM"), STOP_INT_GRACE_MS);
+    const kill = setTimeout(() => this.signalTree("SIGKILL"), STOP_INT_GRACE_MS + STOP_TERM_GRACE_MS);
     await this.done;
-    clearTimeout(timer);
+    clearTimeout(term);
+    clearTimeout(kill);
   }
 
   /** The command line and environment that start the target under the right harness. */

@@ -149,6 +149,29 @@ export interface HeapEvent {
   external?: number;
 }
 
+/**
+ * The process's own memory at its end, read from /proc/self/smaps_rollup just before `bye` (Linux).
+ * Bytes; the same fields as a sampler MemorySample. Catches children that live between two ticks.
+ */
+export interface MemEvent {
+  e: "mem";
+  pid: number;
+  tid?: number;
+  t: number;
+  rss: number;
+  pss: number;
+  uss: number;
+  sharedClean: number;
+  sharedDirty: number;
+  privateClean: number;
+  privateDirty: number;
+  swap: number;
+  pssShmem?: number;
+  anon?: number;
+  minflt?: number;
+  majflt?: number;
+}
+
 /** Last line of a process that ended normally (absent after SIGKILL or os._exit without flush). */
 export interface ByeEvent {
   e: "bye";
@@ -168,6 +191,6 @@ export interface WarnEvent {
 }
 
 export type HarnessEvent =
-  | HelloEvent | SiteEvent | AggEvent | BigEvent | ChildEvent | ReapEvent | ShmEvent | HeapEvent | ByeEvent | WarnEvent;
+  | HelloEvent | SiteEvent | AggEvent | BigEvent | ChildEvent | ReapEvent | ShmEvent | HeapEvent | MemEvent | ByeEvent | WarnEvent;
 
 export type EventKind = HarnessEvent["e"];

@@ -125,11 +125,15 @@ forEachPython(test, (py) => {
     assert.deepEqual(forked.map((c) => [c.ch, c.dir, c.count, c.site?.line]), [["queue", "send", 1, lineOf(SCRIPT, "# FORKED-PUT")]]);
     assert.equal(log.of("site", truth.forked).length, 1, "site ids are per pid: only the ones it uses");
 
-    // heap samples: every process that said bye sampled its heap at exit, just before
+    // heap and memory samples: every process that said bye sampled its heap and read its own
+    // smaps_rollup at exit, just before
     for (const pid of log.pids()) {
       const evs = log.events.filter((e) => e.pid === pid);
       if (evs.at(-1)?.e !== "bye") continue;
-      const heap = evs.at(-2);
+      const mem = evs.at(-2);
+      assert.equal(mem?.e, "mem", `${pid}: ${JSON.stringify(evs.slice(-3))}`);
+      if (mem?.e === "mem") assert.ok(mem.rss > 0 && mem.uss > 0 && mem.pss > 0 && mem.privateDirty > 0);
+      const heap = evs.at(-3);
       assert.equal(heap?.e, "heap", `${pid}: ${JSON.stringify(evs.slice(-3))}`);
       if (heap?.e === "heap") {
         assert.ok(heap.blocks! > 0 && heap.gcCount!.length === 3 && heap.collections!.length === 3);

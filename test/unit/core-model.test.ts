@@ -144,3 +144,15 @@ test("Node transfers are moves: counted as transferred, never as copied bytes", 
   assert.equal(p.timeline.bytes.transfer, undefined);
   assert.equal(p.copies.find((c) => c.channel === "message-port")!.kinds, 1);
 });
+
+test("a process's own exit sample joins its series in time order and raises its peak", () => {
+  const m = new ProfileModel({ startedAtMs: 0 });
+  m.ingest(hello(5, 1, 0));
+  const s = (t: number, pd: number) => ({ t, rss: pd, pss: pd, uss: pd, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: pd, swap: 0, minflt: 0, majflt: 0 });
+  m.addMemoryTick(10, [{ pid: 5, ppid: 1, sample: s(10, 100) }]);
+  m.addMemoryTick(30, [{ pid: 5, ppid: 1, sample: s(30, 120) }]);
+  m.ingestLine(JSON.stringify({ e: "mem", pid: 5, t: 20, rss: 900, pss: 500, uss: 400, sharedClean: 1, sharedDirty: 0, privateClean: 0, privateDirty: 400, swap: 0 }));
+  const p = m.toProfile(META).processes[0]!;
+  assert.deepEqual(p.samples.map((x) => x.t), [10, 20, 30]);
+  assert.equal(p.peak.privateDirty, 400);
+});
