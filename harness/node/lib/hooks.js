@@ -149,6 +149,13 @@ function beginSend(site, value, transfer, force, st) {
       rec.measured = n >= 0;
     }
     rec.n = n;
+    if (rec.kinds === KIND_OBJECTS && n > 0) {
+      // A buffer wrapped in an object ({ task, data: Float64Array }) is still mostly a binary clone.
+      const bufs = clone.buffersIn(value);
+      let b = 0;
+      for (let i = 0; i < bufs.length; i++) b += bufs[i].byteLength;
+      if (b * 2 >= n) rec.kinds |= KIND_BINARY;
+    }
     const found = clone.out.sabs;
     for (let i = 0; i < found.length; i++) rec.sabs.push(found[i]);
   } catch {

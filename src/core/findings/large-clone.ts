@@ -20,7 +20,7 @@ import {
 export const LARGE_CLONE = {
   /** Messages at one site (a one-off copy is not the pattern: a start-up cost paid once). */
   minMessages: 3,
-  /** Mean copied bytes per message: below a MiB, a clone costs well under a millisecond. */
+  /** Mean copied bytes per message: below a MiB, a binary clone costs under a millisecond (~1.7 GB/s). */
   minMeanBytes: 1 * MiB,
   errorAtBytes: 1 * GiB,
 };

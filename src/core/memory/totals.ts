@@ -89,7 +89,9 @@ export function computeMemoryTotals(
   }
   let maxCow: number | null = null;
   for (const p of processes) {
-    const c = p.cowBrokenBytes;
+    // Copy-on-write breakage proper is inherited pages copied; a child's own allocations (say, a
+    // payload it unpickled) are private dirty too but are not COW. Prefer the inherited estimate.
+    const c = p.cowInheritedBytes ?? p.cowBrokenBytes;
     if (c !== null && c !== undefined && (maxCow === null || c > maxCow)) maxCow = c;
   }
   return { peakPssSum: peakPss, peakRssSum: peakRss, sharedMemoryBytes: sharedMemoryBytes(sharedMemory), maxCowBrokenBytes: maxCow };
