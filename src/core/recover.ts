@@ -25,7 +25,7 @@ export function recoverProfile(runDir: string): Profile {
   tailer.finish();
   const draft = model.toProfile({
     runtime: info.runtime, command: info.command, cwd: info.cwd, python: info.python, exitCode: null, wallMs: 0,
-    complete: false, warnings: ["recovered from the run folder: memory samples and the exit code seen by the profiler are missing"],
+    complete: false, warnings: ["recovered from the run folder: memory samples and the exit code seen by the profiler are missing", ...tailer.warnings()],
     capabilities: { platform: platform(), pss: false, uss: false, heap: false, tracemalloc: false }, toolVersion,
   });
   // The main process's own `bye` (if it got that far) has its exit code; the last event gives the wall time.

@@ -21,6 +21,8 @@ export interface RunInfo {
 
 export const RUN_INFO_FILE = "run.json";
 const LOG_PATTERN = /^events-\d+(-t\d+)?\.ndjson$/;
+/** Left by a harness process that could not write its log (disk full, RLIMIT_FSIZE, read-only folder). */
+const FAILED_PATTERN = /^events-(\d+)\.failed$/;
 
 export function createRunDir(parent = tmpdir()): string {
   const dir = mkdtempSync(join(parent, "wmprof-run-"));
@@ -67,6 +69,8 @@ export class RunDirTailer {
   private readonly files = new Map<string, TailState>();
   private readonly buf = Buffer.allocUnsafe(1 << 20);
   oversizedLines = 0;
+  /** Pids whose harness stopped writing because its log failed (their events end early). */
+  readonly failedPids = new Set<number>();
 
   constructor(private readonly dir: string, private readonly onLine: (line: string) => void) {}
 
@@ -80,6 +84,8 @@ export class RunDirTailer {
     }
     let total = 0;
     for (const name of names) {
+      const failed = FAILED_PATTERN.exec(name);
+      if (failed) this.failedPids.add(Number(failed[1]));
       if (!LOG_PATTERN.test(name)) continue;
       let st = this.files.get(name);
       if (!st) {
@@ -99,6 +105,17 @@ export class RunDirTailer {
       if (tail !== null) this.onLine(tail);
       this.oversizedLines += st.decoder.oversizedLines;
     }
+  }
+
+  /** Warnings for the profile: lines skipped, logs that stopped early. */
+  warnings(): string[] {
+    const w: string[] = [];
+    if (this.oversizedLines) w.push(`${this.oversizedLines} oversized event line(s) skipped`);
+    if (this.failedPids.size) {
+      const pids = [...this.failedPids].sort((a, b) => a - b);
+      w.push(`the event log of ${pids.length} process(es) could not be written (pid ${pids.slice(0, 8).join(", ")}${pids.length > 8 ? ", …" : ""}): their figures are incomplete`);
+    }
+    return w;
   }
 
   private readNew(path: string, st: TailState): number {

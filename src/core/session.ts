@@ -275,7 +275,7 @@ export class ProfileSession {
       exitCode: this.exitCode,
       wallMs,
       complete: !live,
-      warnings: this.tailer.oversizedLines ? [`${this.tailer.oversizedLines} oversized event line(s) skipped`] : [],
+      warnings: this.tailer.warnings(),
       capabilities: { ...this.sampler.capabilities(), platform: platform(), heap: false, tracemalloc: !!this.opts.tracemalloc },
       toolVersion,
     });
