@@ -123,8 +123,9 @@ export class ProfileModel {
         const pending = ev.tid === undefined ? this.pendingChildren.get(ev.pid) : undefined;
         this.pendingChildren.delete(ev.pid);
         let p: ProcState;
-        if (prev && !prev.helloSeen && prev.endedAt === null) {
-          // Known before its hello arrived (the sampler saw it first): same process, keep its data.
+        // Known before its hello arrived (sampler ticks, or the parent's child/reap lines read
+        // first): the same process unless that record ended before this hello was written.
+        if (prev && !prev.helloSeen && (prev.endedAt === null || prev.endedAt >= ev.t)) {
           p = prev;
           p.instrumented = true;
           p.ppid = ev.ppid;
@@ -255,7 +256,10 @@ export class ProfileModel {
       let p = this.current.get(procKey(pid));
       if (!p) {
         p = this.newProc(pid, ppid, tEpochMs, false);
-        p.role = "subprocess";
+        const told = this.pendingChildren.get(pid);
+        p.role = told?.role ?? "subprocess";
+        p.startMethod = told?.startMethod ?? null;
+        p.name = told?.name ?? null;
         this.current.set(procKey(pid), p);
       }
       rssSum += sample.rss;

@@ -175,6 +175,12 @@ if __name__ == "__main__":
 };
 
 const pythons = interpreters();
+/**
+ * Pool.terminate() with tasks in flight makes CPython's resource tracker warn about leaked
+ * semaphores in some runs and not others, with or without the harness (seen plainly in 1 of 3
+ * runs of python3.11): a race in CPython, so those two-line warnings are not compared.
+ */
+const raceless = (s: string) => s.replace(/^.*resource_tracker\.py:\d+: UserWarning: resource_tracker: .*\n {2}warnings\.warn\(.*\n/gm, "");
 const sigToCode = (r: { code: number | null; signal: NodeJS.Signals | null }) => (r.signal ? 128 + (constants.signals[r.signal] ?? 0) : r.code);
 
 for (const py of pythons) {
@@ -188,7 +194,8 @@ for (const py of pythons) {
       const wm = await runWm(py, [script], dir);
       assert.equal(wm.code, sigToCode(plain), `exit code; wmprof stderr: ${wm.stderr}`);
       assert.equal(normalize(wm.stdout), normalize(plain.stdout), "stdout");
-      assert.equal(normalize(scriptStderr(wm.stderr)), normalize(plain.stderr), "stderr");
+      const cmp = name === "pool_terminate_nested" ? raceless : (x: string) => x;
+      assert.equal(cmp(normalize(scriptStderr(wm.stderr))), cmp(normalize(plain.stderr)), "stderr");
       assert.ok(wm.profile, "a profile was written");
     });
   }

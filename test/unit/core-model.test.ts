@@ -156,3 +156,16 @@ test("a process's own exit sample joins its series in time order and raises its 
   assert.deepEqual(p.samples.map((x) => x.t), [10, 20, 30]);
   assert.equal(p.peak.privateDirty, 400);
 });
+
+test("child and reap read before the child's own hello, with a sampler tick between: still one process", () => {
+  const m = new ProfileModel({ startedAtMs: 0 });
+  m.ingest(hello(10, 1, 0, "main", null));
+  m.ingest({ e: "child", pid: 10, t: 5, child: 11, startMethod: "spawn", role: "worker", name: "SpawnProcess-1" });
+  const s = { t: 8, rss: 1, pss: 1, uss: 1, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0, swap: 0, minflt: 0, majflt: 0 };
+  m.addMemoryTick(8, [{ pid: 11, ppid: 10, sample: s }]);
+  m.ingest({ e: "reap", pid: 10, t: 50, child: 11, exitCode: 0 });
+  m.ingest(hello(11, 10, 6, "worker", "spawn"));
+  const procs = m.toProfile(META).processes.filter((p) => p.pid === 11);
+  assert.equal(procs.length, 1);
+  assert.deepEqual([procs[0]!.startMethod, procs[0]!.role, procs[0]!.instrumented, procs[0]!.exitCode, procs[0]!.samples.length], ["spawn", "worker", true, 0, 1]);
+});
