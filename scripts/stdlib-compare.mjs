@@ -97,7 +97,8 @@ export function runSuite({ python, suites, patterns = [], harness, timeoutS = 36
         }
         rmSync(runDir, { recursive: true, force: true });
       }
-      done({ code, signal, out, results: parseVerbose(out), logs });
+      const ran = [...out.matchAll(/^Ran (\d+) tests?/gm)].reduce((a, m) => a + Number(m[1]), 0);
+      done({ code, signal, out, results: parseVerbose(out), logs, ran });
     });
   });
 }
@@ -165,10 +166,10 @@ async function main() {
     const s = Array.isArray(suite) ? suite : [suite];
     console.log(`# ${s.join(" ")}: plain …`);
     const plain = await runSuite({ python, suites: s, patterns, harness: false });
-    console.log(`#   plain: ${JSON.stringify(summary(plain.results))} exit ${plain.code ?? plain.signal}`);
+    console.log(`#   plain: ${JSON.stringify(summary(plain.results))} (unittest ran ${plain.ran}) exit ${plain.code ?? plain.signal}`);
     console.log(`# ${s.join(" ")}: under the harness …`);
     const wm = await runSuite({ python, suites: s, patterns, harness: true });
-    console.log(`#   harness: ${JSON.stringify(summary(wm.results))} exit ${wm.code ?? wm.signal}, ${wm.logs} event logs`);
+    console.log(`#   harness: ${JSON.stringify(summary(wm.results))} (unittest ran ${wm.ran}) exit ${wm.code ?? wm.signal}, ${wm.logs} event logs`);
     const d = diff(plain.results, wm.results);
     const lost = [];
     for (const x of d.lost) {
@@ -187,7 +188,7 @@ async function main() {
       console.log("#   the harness wrote no event log: it did not run");
       bad++;
     }
-    report.runs.push({ suites: s, plain: summary(plain.results), harness: summary(wm.results), plainExit: plain.code, harnessExit: wm.code, logs: wm.logs, lost, gained: d.gained });
+    report.runs.push({ suites: s, plain: summary(plain.results), harness: summary(wm.results), plainRan: plain.ran, harnessRan: wm.ran, plainExit: plain.code, harnessExit: wm.code, logs: wm.logs, lost, gained: d.gained });
     if (jsonOut) writeFileSync(jsonOut, JSON.stringify(report, null, 2));
   }
   console.log(bad ? `# FAILED: ${bad} difference(s)` : "# OK: every test that passes plainly passes under the harness");

@@ -5,9 +5,11 @@ run through this wrapper, so plain python, wmprof, Scalene and mprof are measure
 
 Writes OUT.json:
   wall          seconds from just before exec to the child's exit (its whole life, start-up included)
-  cpu           user + system seconds of the whole tree: the command and every descendant it
-                waited for (wait4's rusage of the child includes its reaped children)
+  cpu           user + system seconds of the whole tree: the command and every descendant (this
+                wrapper is a child subreaper, so orphans a tool leaves behind are reaped here and
+                counted too; they get 3 s after the command exits, then SIGKILL)
   maxRssKiB     the largest RSS of any process of the tree (rusage's ru_maxrss: max, not sum)
+  orphans       how many processes outlived the command
   selfHwmKiB    VmHWM of the command's own process (the profiler for wmprof and mprof, the
                 profiled program itself for plain and Scalene), last read before it exited
   selfCpu       the command's own process: CPU seconds of all its threads (schedstat, ns
@@ -18,8 +20,11 @@ Writes OUT.json:
 
 Polling reads two small /proc files every 50 ms; it costs every tool the same.
 """
+import ctypes
 import json
 import os
+import resource
+import signal
 import sys
 import threading
 import time
@@ -53,6 +58,53 @@ def hwm_kib(pid):
     return None
 
 
+def become_subreaper():
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except Exception:
+        return False
+
+
+def my_children():
+    me = os.getpid()
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name, "rb") as f:
+                st = f.read()
+            if int(st[st.rindex(b")") + 2:].split()[1]) == me:
+                out.append(int(name))
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def reap_orphans(deadline):
+    """Waits for processes reparented to us; SIGKILL after the deadline. Returns how many there were."""
+    seen = set()
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return len(seen)
+        if pid:
+            seen.add(pid)
+            continue
+        kids = my_children()
+        seen.update(kids)
+        if time.time() > deadline:
+            for k in kids:
+                try:
+                    os.kill(k, signal.SIGKILL)
+                except OSError:
+                    pass
+            deadline = float("inf")
+        time.sleep(0.02)
+
+
 def main():
     out = sys.argv[1]
     rest = sys.argv[2:]
@@ -60,6 +112,7 @@ def main():
     cmd = rest[rest.index("--") + 1:]
     state = {"hwm": None, "cpu": None, "timeline": [], "done": False}
 
+    subreaper = become_subreaper()
     t0 = time.perf_counter()
     pid = os.posix_spawnp(cmd[0], cmd, os.environ)
 
@@ -77,14 +130,18 @@ def main():
 
     th = threading.Thread(target=poll, daemon=True)
     th.start()
-    _, status, ru = os.wait4(pid, 0)
+    _, status, _ = os.wait4(pid, 0)
     wall = time.perf_counter() - t0
     state["done"] = True
     th.join()
+    orphans = reap_orphans(time.time() + 3)
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = {
         "wall": wall,
         "cpu": ru.ru_utime + ru.ru_stime,
         "maxRssKiB": ru.ru_maxrss,
+        "orphans": orphans,
+        "subreaper": subreaper,
         "selfHwmKiB": state["hwm"],
         "selfCpu": None if state["cpu"] is None else state["cpu"] / 1e9,
         "exit": os.waitstatus_to_exitcode(status),

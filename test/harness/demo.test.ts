@@ -27,6 +27,7 @@ test("the quick demo tells the eight strategies apart, each as its ground truth 
   const queue = load("01_queue_per_task");
   assert.ok(sent(queue, "queue") >= WORKERS * 2 * SIZE, `queue copies every task's array: ${sent(queue, "queue")}`);
   assert.ok(rules(queue).includes("large-queue-payloads"));
+  assert.ok(!rules(queue).includes("cow-refcount-breakage"), "unpickled payloads are the workers' own memory, not COW");
 
   const spawnArgs = load("02_spawn_process_args");
   assert.ok(sent(spawnArgs, "process-args") >= WORKERS * SIZE, "spawn pickles the array once per worker");

@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, runCli, workspace } from "../support/cli";
@@ -68,10 +68,12 @@ if __name__ == "__main__":
   const environ = readFileSync(`/proc/${pid}/environ`, "latin1").split("\0");
   assert.ok(environ.includes(`WMPROF_RUN_DIR=${runDir}`));
   process.kill(cliPid, "SIGKILL");
+  await waitFor(() => !alive(cliPid));
+  assert.ok(alive(Number(pid)), "the script survived its profiler");
+  // (The CLI's stdout pipe is shared with the script, so `running` settles when the script ends.)
+  writeFileSync(join(dir, "go"), "");
   const cli = await running;
   assert.equal(cli.signal, "SIGKILL");
-  assert.ok(alive(Number(pid)), "the script survived its profiler");
-  writeFileSync(join(dir, "go"), "");
   await waitFor(() => existsSync(join(dir, "finished")));
   await waitFor(() => !alive(Number(pid)) || /zombie|\bZ\b/.test(safeStat(pid)));
   assert.ok(existsSync(runDir), "the run folder is kept when the profiler dies");
@@ -232,4 +234,3 @@ test("recover on crafted run folders: truncated, malformed, and a 100 MB line", 
   assert.ok(p.processes.some((x: { pid: number }) => x.pid === 999999), "the line after the 100 MB one was read");
 });
 
-void spawn;

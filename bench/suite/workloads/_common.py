@@ -7,7 +7,7 @@ Every workload is a plain multiprocessing script: it runs the same way under pla
   WMBENCH_REPORT  path of a JSON file the parent writes at the end: the ground truth of what it
                   sent (messages and pickled bytes, computed with pickle.dumps, which produces the
                   same bytes as multiprocessing's ForkingPickler for these plain objects), its own
-                  timings and its peak RSS.
+                  timings and its peak RSS (VmHWM).
   WMBENCH_SYNC    a folder for the accuracy pass: processes announce themselves there and park at
                   a known moment until the driver, having measured them with smem, writes `go`.
 """
@@ -57,6 +57,19 @@ def add_pool_map(truth, job, func, items, chunksize, results):
         truth.add((job, i, (True, list(results[start:start + chunksize]))))
 
 
+def _vm_hwm_kib():
+    """Peak RSS of this process's own address space. Not getrusage's ru_maxrss: Linux carries that
+    across fork and exec, so a script started by a 50 MB profiler process would inherit 50 MB."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def report(truth, **fields):
     path = os.environ.get("WMBENCH_REPORT")
     if not path:
@@ -65,7 +78,7 @@ def report(truth, **fields):
     out = {
         "pid": os.getpid(),
         "truth": {"messages": truth.messages, "bytes": truth.bytes, "notes": truth.notes},
-        "parentMaxRssKiB": ru.ru_maxrss,
+        "parentMaxRssKiB": _vm_hwm_kib(),
         "parentCpuSeconds": ru.ru_utime + ru.ru_stime,
     }
     out.update(fields)

@@ -46,7 +46,7 @@ def main():
                        "(process-args) and the pool sentinels; only the map's messages are counted here")
     add_pool_map(truth, r._job, burn, range(tasks), 1, res)
     report(truth, loopSeconds=loop, children=2, workerPids=sorted({p for p, _ in res}),
-           workersForked=any(f for _, f in res), startMethodAsked="spawn")
+           workersForked=any(f for _, f in res), startMethodAsked="spawn", sentinelBytes=4)
 
 
 if __name__ == "__main__":

@@ -45,9 +45,15 @@ export const cowRefcountBreakage: FindingRule = {
   description: "Fork children copy most of the memory they inherited (refcount or GC writes on shared pages).",
   check(profile: Profile): Finding[] {
     if (!isPythonProfile(profile)) return [];
+    // What a child unpickled is its own allocation, and it can pass for copied parent pages when the
+    // parent churns its own memory (a queue producer). Only private memory beyond it counts as COW.
+    const received = new Map<number, number>();
+    for (const c of profile.copies) {
+      if (c.direction === "recv") received.set(c.pid, (received.get(c.pid) ?? 0) + c.bytes);
+    }
     const byParent = new Map<number, CowAnalysis[]>();
     for (const a of cowAnalyses(profile.processes)) {
-      const inh = a.inheritedBytes ?? 0;
+      const inh = Math.max(0, (a.inheritedBytes ?? 0) - (received.get(a.pid) ?? 0));
       const frac = a.inheritedFraction ?? 0;
       const hit = (frac >= COW_BREAKAGE.minFraction && inh >= COW_BREAKAGE.minBytes) || inh >= COW_BREAKAGE.minBytesAnyFraction;
       if (!hit) continue;

@@ -9,7 +9,7 @@
  *
  * For each fork/forkserver child we estimate, from its samples and its parent's:
  *   inheritedSize = anonymous memory it shared with its parent right after fork
- *                 ≈ the parent's RssAnon just before the fork (its first sample after, if none)
+ *                 ≈ min(child's first RssAnon, parent's RssAnon around the fork)
  *   own(t)        = max(0, child.RssAnon(t) − inheritedSize)          (its own allocations)
  *   broken(t)     = child.Private_Dirty(t)                              (cowBrokenBytes over time)
  *   inherited(t)  = clamp(broken(t) − own(t), 0, inheritedSize)        (copies of parent pages)
@@ -28,8 +28,6 @@ export interface CowPoint {
   /** Estimated own allocations since fork. */
   own: number;
 }
-
-const PAGE = 4096;
 
 export type CowCause = "gc" | "refcount" | "unknown";
 
@@ -94,23 +92,10 @@ export function analyzeCow(child: ProcessInfo, parent: ProcessInfo | undefined):
   const series: CowPoint[] = [];
   let broken: number | null = null;
   let inherited: number | null = null;
-  // Fault evidence: the child copies a page by taking a write fault that leaves its RSS unchanged.
-  // Pages that turn private because the *parent* wrote or freed them cost the child no fault, and
-  // its own allocations grow its RSS; neither is a copy the child made.
-  // A fork child's fault counters start at zero and its RSS at its parent's.
-  let faultCopies = 0;
-  let prevFlt = 0;
-  let prevRss = parentSampleAtFork(child, parent)?.rss ?? first.rss;
   for (const s of live) {
     const pd = s.privateDirty as number;
-    if (s.minflt !== null) {
-      faultCopies += Math.max(0, (s.minflt - prevFlt) * PAGE - Math.max(0, s.rss - prevRss));
-      prevFlt = s.minflt;
-      prevRss = s.rss;
-    }
     const own = inheritedSize !== null && s.anon !== null && s.anon !== undefined ? Math.max(0, s.anon - inheritedSize) : 0;
-    const byAnon = inheritedSize !== null ? clamp(pd - own, 0, inheritedSize) : 0;
-    const inh = s.minflt !== null ? Math.min(byAnon, faultCopies) : byAnon;
+    const inh = inheritedSize !== null ? clamp(pd - own, 0, inheritedSize) : 0;
     series.push({ t: s.t, broken: pd, inherited: inh, own });
     if (broken === null || pd > broken) broken = pd;
     if (inheritedSize !== null && (inherited === null || inh > inherited)) inherited = inh;
@@ -150,25 +135,22 @@ export function applyCow<T extends ProcessInfo[]>(processes: T): T {
   return processes;
 }
 
-/** The parent's last sample before the fork (its first after, if none). */
-function parentSampleAtFork(child: ProcessInfo, parent: ProcessInfo): MemorySample | undefined {
-  let before: MemorySample | undefined;
+function estimateInheritedSize(child: ProcessInfo, parent: ProcessInfo): number | null {
+  const childFirst = child.samples.find((s) => anonOf(s) !== null);
+  const childAnon = childFirst ? anonOf(childFirst) : null;
+  // parent around the fork: its first sample at/after the child started, else its last before
+  let near: MemorySample | undefined;
   for (const s of parent.samples) {
     if (anonOf(s) === null) continue;
-    if (s.t <= child.startedAt) before = s;
-    else return before ?? s;
+    if (s.t >= child.startedAt) {
+      near = s;
+      break;
+    }
+    near = s;
   }
-  return before;
-}
-
-function estimateInheritedSize(child: ProcessInfo, parent: ProcessInfo): number | null {
-  // The parent's anonymous footprint just before the fork is what the child starts out sharing.
-  // Not the child's own first sample: by then a worker may already hold data it received (a queue
-  // payload it unpickled), which would pass its own allocations off as copied parent pages.
-  const near = parentSampleAtFork(child, parent);
-  if (near) return anonOf(near);
-  const childFirst = child.samples.find((s) => anonOf(s) !== null);
-  return childFirst ? anonOf(childFirst) : null;
+  const parentAnon = near ? anonOf(near) : null;
+  if (childAnon !== null && parentAnon !== null) return Math.min(childAnon, parentAnon);
+  return childAnon ?? parentAnon;
 }
 
 /** Anonymous resident memory: RssAnon, else private + shared dirty (both anonymous in practice). */
