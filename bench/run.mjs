@@ -148,7 +148,7 @@ async function runOnce(tool, w, { timeoutS, sync = null, timeline = false } = {}
   killGroup(child.pid); // stragglers of the tool, if any
   const m = readJson(meas);
   const rep = readJson(report);
-  let seen = null;
+  let seen;
   try {
     seen = tool.seen(dir, rep, w);
   } catch (e) {

@@ -73,7 +73,7 @@ export function makeTools({ python, root }) {
 }
 
 /** wmprof: processes it tracked, copy bytes checked against the workload's ground truth, Σ PSS / Σ RSS peaks. */
-export function wmprofSeen(dir, report, w) {
+export function wmprofSeen(dir, report) {
   const file = join(dir, "profile.json");
   if (!existsSync(file)) return { profile: false, note: "no profile written" };
   const p = JSON.parse(readFileSync(file, "utf8"));
