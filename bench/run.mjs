@@ -1,10 +1,11 @@
 // The benchmark suite (issue 7): real multiprocessing workloads run under plain python, `wmprof
 // run`, Scalene and mprof, interleaved, with smem as the reference for PSS/USS.
 //
-//   npm run bench                       # full run (≈ 25 min on 2 cores), writes bench/results.md + bench/headline.md
+//   npm run bench                       # full run, 7 rounds (≈ 20 min on 2 cores): bench/results.{md,json} + bench/headline.md
 //   npm run bench -- --quick            # scaled-down smoke run (≈ 3 min), 3 rounds
 //   node bench/run.mjs [--quick] [--runs N] [--only a,b,...] [--tools plain,wmprof,...]
 //                      [--python /usr/bin/python3] [--no-ingest] [--no-diag] [--no-write] [--keep]
+//   node bench/run.mjs --render bench/results.json      # re-render the markdown from the raw results
 //
 // Every tool run goes through bench/suite/measure.py (wall time, CPU time of the whole tree, the
 // tool process's own peak RSS and CPU). Within a round the tools run back to back in an order that
@@ -25,7 +26,7 @@ import process from "node:process";
 import console from "node:console";
 import { setTimeout as sleep } from "node:timers/promises";
 import { clearTimeout, setTimeout } from "node:timers";
-import { makeTools } from "./suite/tools.mjs";
+import { figureAt, makeTools } from "./suite/tools.mjs";
 import { readSmem, snapshotProc } from "./smem-compare.mjs";
 import { summarize as summarizeCpuProfile } from "./suite/cpuprof.mjs";
 import { renderResults, renderHeadline } from "./suite/report.mjs";
@@ -45,7 +46,7 @@ function opt(name, fallback) {
 }
 const flag = (name) => process.argv.includes(`--${name}`);
 const QUICK = flag("quick");
-const RUNS = Math.max(1, Number(opt("runs", QUICK ? "3" : "5")));
+const RUNS = Math.max(1, Number(opt("runs", QUICK ? "3" : "7")));
 const PYTHON = opt("python", "/usr/bin/python3");
 const ONLY = opt("only", null)?.split(",");
 const TOOL_NAMES = opt("tools", "plain,wmprof,scalene,mprof").split(",");
@@ -160,6 +161,13 @@ async function runOnce(tool, w, { timeoutS, sync = null, timeline = false } = {}
     maxRssKiB: m?.maxRssKiB ?? null, orphans: m?.orphans ?? null, exit: m?.exit ?? null,
     report: rep, seen, sync: syncResult ? await syncResult : null,
   };
+  if (rec.sync?.at) {
+    try {
+      rec.atMoment = figureAt(tool.name, dir, rec.sync.at);
+    } catch {
+      rec.atMoment = null;
+    }
+  }
   if (timeline && m?.timeline && rep?.steady) rec.steadyCpuPct = windowCpuPct(m.timeline, rep.steady);
   if (!rec.ok) rec.errorTail = timedOut ? `timed out after ${timeoutS.toFixed(0)} s (killed)` : tail(join(dir, "stderr")) || tail(join(dir, "stdout"));
   if (!KEEP && (rec.ok || !flag("keep-failed"))) rmSync(dir, { recursive: true, force: true });
@@ -207,6 +215,7 @@ function smemSync(syncDir, exited) {
     }
     if (done || Date.now() >= end) return { error: "the workload never reached the measuring point" };
     await sleep(600);
+    const at = Date.now();
     const pids = names.map((n) => Number(n.split("-")[1]));
     const snap = mkdtempSync(join(tmpdir(), "wmbench-smem-"));
     let rows;
@@ -219,7 +228,7 @@ function smemSync(syncDir, exited) {
     await sleep(600);
     writeFileSync(join(syncDir, "go"), "");
     const sum = (k) => pids.reduce((a, p) => a + (rows.get(p)?.[k] ?? 0), 0);
-    return { pids, found: pids.filter((p) => rows.has(p)).length, pss: sum("pss"), uss: sum("uss"), rss: sum("rss") };
+    return { at, pids, found: pids.filter((p) => rows.has(p)).length, pss: sum("pss"), uss: sum("uss"), rss: sum("rss") };
   })();
 }
 
@@ -317,7 +326,18 @@ function importTime() {
 // ------------------------------------------------------------------------------------------------
 // Main
 
+/** --render FILE: rebuild results.md and headline.md from a saved results.json (no runs). */
+function renderOnly(file) {
+  const result = JSON.parse(readFileSync(file, "utf8"));
+  result.stats = aggregate(result);
+  writeFileSync(join(ROOT, "bench", "results.md"), renderResults(result));
+  const head = renderHeadline(result);
+  writeFileSync(join(ROOT, "bench", "headline.md"), head);
+  process.stdout.write(head);
+}
+
 async function main() {
+  if (opt("render", null)) return renderOnly(opt("render", null));
   const t0 = Date.now();
   const m = machine();
   const tools = makeTools({ python: PYTHON, root: ROOT }).filter((t) => TOOL_NAMES.includes(t.name));
@@ -427,7 +447,8 @@ async function main() {
   if (!flag("no-write")) {
     writeFileSync(join(ROOT, "bench", "results.md"), md);
     writeFileSync(join(ROOT, "bench", "headline.md"), head);
-    if (flag("json")) writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify(result, null, 1));
+    const { stats: _stats, ...raw } = result;
+    writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify(raw) + "\n");
   }
   process.stdout.write("\n" + head);
   log(flag("no-write") ? `\ndone (${result.minutes.toFixed(1)} min)` : `\nwrote bench/results.md and bench/headline.md (${result.minutes.toFixed(1)} min)`);

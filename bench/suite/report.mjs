@@ -202,16 +202,25 @@ export function renderResults(result) {
     L.push("One extra run per tool: the children announce themselves when they have finished iterating the list and park; 0.6 s later the " +
       "tree's smaps are copied and smem (`smem -S`) computes Σ PSS / USS / RSS over the parent and both children; 0.6 s later they go on. " +
       "Each tool's own figure is its reported peak for the run (that moment is the run's peak: the parent holds the list, the children their private copies).", "");
-    L.push("| tool | smem Σ PSS | smem Σ USS | smem Σ RSS | tool's figure | value | vs smem Σ PSS | vs smem Σ RSS |", "| --- | --- | --- | --- | --- | --- | --- | --- |");
+    L.push("| tool | smem Σ PSS | smem Σ USS | smem Σ RSS | tool's figure | at that moment | vs smem, same figure | tool's peak for the run | peak vs smem Σ PSS | peak vs smem, same figure |");
+    L.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    const d = (v, ref) => (v !== null && v !== undefined && ref ? pct((100 * (v - ref)) / ref) : "–");
     for (const r of result.accuracy) {
       const s = r.sync ?? {};
-      const v = r.seen?.mem ?? null;
-      const kind = r.tool === "wmprof" ? "peak Σ PSS" : r.tool === "mprof" ? "peak Σ RSS (main + CHLD)" : r.tool === "scalene" ? "max footprint (malloc)" : "–";
-      const d = (ref) => (v !== null && ref ? pct((100 * (v - ref)) / ref) : "–");
-      L.push(`| ${NAMES[r.tool]}${r.ok ? "" : " (failed)"} | ${mib(s.pss)} | ${mib(s.uss)} | ${mib(s.rss)} | ${kind} | ${r.tool === "plain" ? "–" : mib(v)} | ${r.tool === "plain" ? "–" : d(s.pss)} | ${r.tool === "plain" ? "–" : d(s.rss)} |` +
-        (r.tool === "wmprof" && r.seen?.peakRss ? "" : ""));
-      if (r.tool === "wmprof" && r.seen?.peakRss) L.push(`| wmprof | | | | peak Σ RSS | ${mib(r.seen.peakRss)} | ${pct((100 * (r.seen.peakRss - s.pss)) / s.pss)} | ${pct((100 * (r.seen.peakRss - s.rss)) / s.rss)} |`);
+      const head = `| ${NAMES[r.tool]}${r.ok ? "" : " (failed)"} | ${mib(s.pss)} | ${mib(s.uss)} | ${mib(s.rss)}`;
+      const a = r.atMoment ?? {};
+      if (r.tool === "plain") L.push(`${head} | – | – | – | – | – | – |`);
+      else if (r.tool === "wmprof") {
+        L.push(`${head} | Σ PSS | ${mib(a.pss)} | ${d(a.pss, s.pss)} | ${mib(r.seen?.peakPss)} | ${d(r.seen?.peakPss, s.pss)} | ${d(r.seen?.peakPss, s.pss)} |`);
+        L.push(`| | | | | Σ RSS | ${mib(a.rss)} | ${d(a.rss, s.rss)} | ${mib(r.seen?.peakRss)} | ${d(r.seen?.peakRss, s.pss)} | ${d(r.seen?.peakRss, s.rss)} |`);
+      } else if (r.tool === "mprof") {
+        L.push(`${head} | Σ RSS (MEM + CHLD) | ${mib(a.rss)} | ${d(a.rss, s.rss)} | ${mib(r.seen?.mem)} | ${d(r.seen?.mem, s.pss)} | ${d(r.seen?.mem, s.rss)} |`);
+      } else if (r.tool === "scalene") {
+        L.push(`${head} | max footprint (malloc, parent only) | – | – | ${mib(r.seen?.mem ?? null)} | ${d(r.seen?.mem ?? null, s.pss)} | – |`);
+      }
     }
+    L.push("");
+    L.push("smem's figures differ between rows because each row is its own run: under Scalene the same workload uses more memory.");
     L.push("");
   }
 
@@ -342,14 +351,23 @@ export function renderHeadline(result) {
   const sawRow = peers.map((t) => {
     const ws = result.workloads.filter((w) => !["0"].includes(w.id) && st[w.id]?.[t.name]);
     if (t.name === "wmprof") {
-      const all = ws.every((w) => st[w.id].wmprof.seen.length && st[w.id].wmprof.seen.every((v) => v.children >= (v.children ?? 0)));
-      return all ? "every child process (a–f), spawn workers too (g)" : "see results.md";
+      const runs = ws.flatMap((w) => st[w.id].wmprof.seen);
+      const all = runs.filter((v) => v.expectedChildren !== null && v.children >= v.expectedChildren).length;
+      const g = result.probe.runs.find((r) => r.tool === "wmprof");
+      const spawnSeen = g?.seen?.profile && (g.seen.childRoles ?? []).some((r) => r.endsWith("/spawn")) && g.seen.childrenWithMemory >= 2;
+      return `every child in ${all}/${runs.filter((v) => v.expectedChildren !== null).length} runs; spawn workers (g): ${spawnSeen ? "yes" : "no"}`;
     }
-    if (t.name === "mprof") return "every child's RSS (CHLD lines)";
+    if (t.name === "mprof") {
+      const runs = ws.flatMap((w) => st[w.id].mprof.seen).filter((v) => v.expectedChildren !== null && v.expectedChildren !== undefined);
+      const all = runs.filter((v) => v.children >= v.expectedChildren).length;
+      const g = result.probe.runs.find((r) => r.tool === "mprof");
+      return `RSS of every child in ${all}/${runs.length} runs; spawn workers (g): ${g?.seen?.children >= 2 ? "yes" : "no"}`;
+    }
     if (t.name === "scalene") {
       const tot = ws.reduce((a, w) => a + st[w.id].scalene.seen.length, 0);
       const cpu = ws.reduce((a, w) => a + st[w.id].scalene.seen.filter((v) => v.childCpuSeen).length, 0);
-      return `child CPU in ${cpu}/${tot} completed runs; spawn forced to fork`;
+      const g = result.probe.runs.find((r) => r.tool === "scalene");
+      return `CPU of child code in ${cpu}/${tot} completed runs; spawn workers (g): ${g?.report?.workersForked ? "forced to fork" : g?.seen?.childCpuSeen ? "yes" : "no"}`;
     }
     return "";
   });
@@ -364,12 +382,13 @@ export function renderHeadline(result) {
   const accRow = peers.map((t) => {
     const r = result.accuracy.find((a) => a.tool === t.name);
     if (!r?.sync?.pss || r.seen?.mem === null || r.seen?.mem === undefined) return "–";
-    const d = (100 * (r.seen.mem - r.sync.pss)) / r.sync.pss;
-    const kind = t.name === "wmprof" ? "Σ PSS" : t.name === "mprof" ? "Σ RSS" : "malloc footprint";
-    return `${kind} ${mib(r.seen.mem)} (${pct(d)})`;
+    const d = (v) => pct((100 * (v - r.sync.pss)) / r.sync.pss);
+    if (t.name === "wmprof") return `Σ PSS ${mib(r.atMoment?.pss ?? null)} then (${r.atMoment?.pss ? d(r.atMoment.pss) : "–"}), peak ${mib(r.seen.mem)} (${d(r.seen.mem)})`;
+    if (t.name === "mprof") return `Σ RSS ${mib(r.atMoment?.rss ?? null)} then (${r.atMoment?.rss ? d(r.atMoment.rss) : "–"}), peak ${mib(r.seen.mem)} (${d(r.seen.mem)})`;
+    return `malloc footprint ${mib(r.seen.mem)} (${d(r.seen.mem)}), parent only`;
   });
   const ref = result.accuracy.find((a) => a.sync?.pss)?.sync?.pss;
-  L.push(`| memory at a known moment of (e), smem Σ PSS = ${mib(ref ?? null)} | ${accRow.join(" | ")} |`);
+  L.push(`| memory of (e) vs smem Σ PSS of the same run at a known moment (plain: ${mib(ref ?? null)}) | ${accRow.join(" | ")} |`);
   const f = st.f;
   if (f) L.push(`| profiler's own CPU, 32-worker pool (f) | ${peers.map((t) => (t.name === "scalene" ? "in-process" : f[t.name]?.steadyCpuPct === null || !f[t.name] ? "–" : `${f[t.name].steadyCpuPct.toFixed(1)} % of a core`)).join(" | ")} |`);
   const rss = peers.map((t) => {

@@ -2,7 +2,7 @@
 // what each one SAW in a run: children, copy bytes, its memory figure. Parsers read each tool's
 // own output file: wmprof's profile JSON, Scalene's --json output, mprof's .dat.
 import { existsSync, readFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
 
@@ -57,7 +57,9 @@ export function makeTools({ python, root }) {
       available: () =>
         spawnSync(python, ["-c", "import scalene"]).status === 0 ? null : `Scalene is not installed for ${python} (Debian: apt-get install python3-scalene)`,
       // --cli --json --outfile: no browser, a machine-readable profile; program arguments after ---.
-      argv: (script, args, out) => [python, "-m", "scalene", "--cli", "--json", "--outfile", join(out, "scalene.json"), script, ...(args.length ? ["---", ...args] : [])],
+      // --program-path: Scalene 1.5.16 profiles only code under the *current directory* unless
+      // told otherwise (its help says "the profiled program's directory"); the runs' cwd is a temp folder.
+      argv: (script, args, out) => [python, "-m", "scalene", "--cli", "--json", "--outfile", join(out, "scalene.json"), "--program-path", dirname(script), script, ...(args.length ? ["---", ...args] : [])],
       seen: scaleneSeen,
     },
     {
@@ -105,6 +107,7 @@ export function wmprofSeen(dir, report) {
     profile: true,
     processes: procs.length,
     children: kids.length,
+    expectedChildren: report?.children ?? null,
     childRoles: [...new Set(kids.map((k) => `${k.role}${k.startMethod ? `/${k.startMethod}` : ""}`))],
     childrenWithMemory: kids.filter((k) => k.peak && typeof k.peak.rss === "number").length,
     copyBytes: bytes,
@@ -156,7 +159,7 @@ export function scaleneSeen(dir, report, w) {
 }
 
 /** mprof --multiprocess: MEM lines (the main process's RSS) each followed by CHLD lines (each child's RSS) of the same round. */
-export function mprofSeen(dir) {
+export function mprofSeen(dir, report) {
   const file = join(dir, "mprof.dat");
   if (!existsSync(file)) return { profile: false, note: "no .dat written" };
   const rounds = [];
@@ -181,9 +184,55 @@ export function mprofSeen(dir) {
     profile: rounds.length > 0,
     samples: rounds.length,
     children: kids.size,
+    expectedChildren: report?.children ?? null,
     peakMainMb: peakMain,
     peakChildMb: peakChild,
     memKind: "Σ RSS (main + children, per round)",
     mem: peakSum === null ? null : peakSum * MiB,
   };
+}
+
+/**
+ * A tool's own figure at a given moment (epoch ms), for the accuracy pass: wmprof's Σ PSS / Σ RSS
+ * of the sampler tick nearest to it (every process's latest sample at that time), mprof's
+ * MEM + CHLD round nearest to it. null when the tool has no time series.
+ */
+export function figureAt(tool, dir, epochMs) {
+  if (tool === "wmprof") {
+    const file = join(dir, "profile.json");
+    if (!existsSync(file)) return null;
+    const p = JSON.parse(readFileSync(file, "utf8"));
+    const t = epochMs - Date.parse(p.startedAt);
+    let pss = 0;
+    let rss = 0;
+    let n = 0;
+    for (const proc of p.processes) {
+      if (proc.tid !== undefined) continue;
+      let best = null;
+      for (const s of proc.samples) if (s.t <= t && (!best || s.t > best.t)) best = s;
+      if (!best || (proc.endedAt !== null && proc.endedAt < t)) continue;
+      pss += best.pss ?? 0;
+      rss += best.rss ?? 0;
+      n++;
+    }
+    return { pss, rss, processes: n };
+  }
+  if (tool === "mprof") {
+    const file = join(dir, "mprof.dat");
+    if (!existsSync(file)) return null;
+    let best = null;
+    let cur = null;
+    for (const line of readFileSync(file, "utf8").split("\n")) {
+      const f = line.trim().split(/\s+/);
+      if (f[0] === "MEM") {
+        cur = { t: Number(f[2]) * 1000, rss: Number(f[1]) * MiB, processes: 1 };
+        if (cur.t <= epochMs) best = cur;
+      } else if (f[0] === "CHLD" && cur) {
+        cur.rss += Number(f[2]) * MiB;
+        cur.processes++;
+      }
+    }
+    return best ? { rss: best.rss, processes: best.processes } : null;
+  }
+  return null;
 }
