@@ -1,47 +1,29 @@
-/** Side-by-side comparison of several profiles (one per way of sharing the same data). */
+/**
+ * The terminal face of the comparison: the same rows the panel and the HTML report plot
+ * (buildComparisonView), as a table, plus the names of the findings each profile raised.
+ */
 import type { Profile } from "../protocol/profile";
 import { formatBytes, formatDuration } from "./format";
-import { scriptLabel } from "./summary";
 import { renderTable } from "./textTable";
-
-export interface ComparisonRow {
-  strategy: string;
-  wallMs: number;
-  bytesCopied: number;
-  messages: number;
-  peakPssSum: number | null;
-  peakRssSum: number | null;
-  maxCowBrokenBytes: number | null;
-  findings: string[];
-  exitCode: number | null;
-}
-
-export function comparisonRows(profiles: Profile[]): ComparisonRow[] {
-  return profiles.map((p) => ({
-    strategy: scriptLabel(p).replace(/\.py$/, ""),
-    wallMs: p.wallMs,
-    bytesCopied: p.totals.bytesSent,
-    messages: p.totals.messagesSent,
-    peakPssSum: p.totals.peakPssSum,
-    peakRssSum: p.totals.peakRssSum,
-    maxCowBrokenBytes: p.totals.maxCowBrokenBytes,
-    findings: p.findings.map((f) => f.rule),
-    exitCode: p.exitCode,
-  }));
-}
+import { buildComparisonView } from "./view/build";
 
 export function renderComparison(profiles: Profile[]): string {
-  const rows = comparisonRows(profiles);
+  const { rows } = buildComparisonView(profiles);
   return renderTable(
     [
       { title: "STRATEGY" }, { title: "WALL", align: "right" }, { title: "COPIED", align: "right" },
       { title: "PEAK Σ PSS", align: "right" }, { title: "PEAK Σ RSS", align: "right" }, { title: "COW-BROKEN", align: "right" }, { title: "FINDINGS" },
     ],
-    rows.map((r) => [
-      r.exitCode !== 0 && r.exitCode !== null ? `${r.strategy} (exit ${r.exitCode})` : r.strategy,
-      formatDuration(r.wallMs), formatBytes(r.bytesCopied), formatBytes(r.peakPssSum), formatBytes(r.peakRssSum),
-      formatBytes(r.maxCowBrokenBytes), r.findings.length ? [...new Set(r.findings)].join(", ") : "–",
-    ]),
+    rows.map((r, i) => {
+      const p = profiles[i]!;
+      const rules = [...new Set(p.findings.map((f) => f.rule))];
+      const failed = p.exitCode !== 0 && p.exitCode !== null;
+      return [
+        `${r.label.replace(/\.py$/, "")}${failed ? ` (exit ${p.exitCode})` : ""}`,
+        formatDuration(r.wallMs), formatBytes(r.bytesCopied), formatBytes(r.peakPssSum), formatBytes(r.peakRssSum),
+        formatBytes(r.maxCowBrokenBytes), rules.length ? rules.join(", ") : "–",
+      ];
+    }),
     "",
   );
 }

@@ -6,7 +6,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { comparisonRows, renderComparison } from "../../src/core/compare";
+import { renderComparison } from "../../src/core/compare";
+import { buildComparisonView } from "../../src/core/view/build";
 import type { Profile } from "../../src/protocol/profile";
 import { runCli, sum, workspace } from "../support/cli";
 
@@ -64,7 +65,7 @@ test("the quick demo tells the eight strategies apart, each as its ground truth 
 
   // The comparison table is built from the same figures.
   const profiles = [queue, spawnArgs, pool, list, array, shm, raw, mgr];
-  const rows = comparisonRows(profiles);
+  const { rows } = buildComparisonView(profiles);
   assert.equal(rows[0]!.bytesCopied, queue.totals.bytesSent);
   assert.match(renderComparison(profiles), /01_queue_per_task .*large-queue-payloads/);
   assert.match(r.stdout, /Report: +.*report\.html/);
