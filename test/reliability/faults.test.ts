@@ -146,7 +146,11 @@ if __name__ == "__main__":
     const r = await runWm("python3", [join(dir, name)], dir, env);
     assert.equal(r.code, plain.code, `${name}: ${r.stderr}`);
     assert.equal(r.stdout, plain.stdout, name);
-    assert.equal(normalize(scriptStderr(r.stderr)), normalize(plain.stderr), name);
+    // `with Pool()` terminates a spawn worker that may still be starting, so how many processes
+    // got as far as printing from the user's sitecustomize is a race, with or without the harness.
+    const userSite = /^user sitecustomize\n/gm;
+    assert.equal(normalize(scriptStderr(r.stderr)).replace(userSite, ""), normalize(plain.stderr).replace(userSite, ""), name);
+    if (name === "site.py") assert.match(r.stderr, /^user sitecustomize$/m, "the user's own sitecustomize still runs");
     assert.ok(r.profile!.processes.length >= 4, `${name}: workers still profiled`);
     assert.ok(r.profile!.copies.length > 0, `${name}: copies still counted after the fds were closed`);
   }
