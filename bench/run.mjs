@@ -158,7 +158,7 @@ async function runOnce(tool, w, { timeoutS, sync = null, timeline = false } = {}
   const rec = {
     tool: tool.name, workload: w.id, ok: !timedOut && code === 0 && m?.exit === 0,
     timedOut, wall: m?.wall ?? null, cpu: m?.cpu ?? null, selfHwmKiB: m?.selfHwmKiB ?? null, selfCpu: m?.selfCpu ?? null,
-    maxRssKiB: m?.maxRssKiB ?? null, orphans: m?.orphans ?? null, exit: m?.exit ?? null,
+    maxRssKiB: m?.maxRssKiB ?? null, minflt: m?.minflt ?? null, orphans: m?.orphans ?? null, exit: m?.exit ?? null,
     report: rep, seen, sync: syncResult ? await syncResult : null,
   };
   if (rec.sync?.at) {
@@ -293,6 +293,23 @@ function hookProfile(w, n) {
   return { workload: w.id, n, ...out };
 }
 
+/** node --cpu-prof of `wmprof run` on (f): where the profiler's own CPU goes while 32 workers run. */
+function samplerProfile(w) {
+  const profDir = mkdtempSync(join(tmpdir(), "wmbench-cpuprof-"));
+  const out = join(profDir, "profile.json");
+  const r = spawnSync(process.execPath, ["--cpu-prof", "--cpu-prof-dir", profDir, join(ROOT, "dist", "cli.js"), "run", "--python", PYTHON, "--quiet", "--out", out, w.scriptPath, ...w.argv],
+    { env: cleanEnv(), encoding: "utf8", cwd: profDir });
+  let res;
+  if (r.status !== 0) res = { error: (r.stderr || "").trim().split("\n").slice(-3).join("\n") };
+  else {
+    const files = readdirSync(profDir).filter((f) => f.endsWith(".cpuprofile")).map((f) => join(profDir, f));
+    const main = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
+    res = { workload: w.id, argv: w.argv, top: main ? summarizeCpuProfile(main, 12) : [] };
+  }
+  rmSync(profDir, { recursive: true, force: true });
+  return res;
+}
+
 /** -X importtime of an empty script, plain and under the runner: what the harness adds at start-up. */
 function importTime() {
   const script = join(WL, "z_empty.py");
@@ -424,11 +441,12 @@ async function main() {
   // Diagnostics of the harness.
   let diag = null;
   if (!flag("no-diag")) {
-    log("[diag] cProfile of the harness hooks, -X importtime ...");
+    log("[diag] cProfile of the harness hooks, -X importtime, --cpu-prof of wmprof on (f) ...");
     const n = QUICK ? 5000 : 20000;
     diag = {
       hooks: ["a", "b"].map((id) => hookProfile(WORKLOADS.find((w) => w.id === id), n)),
       importTime: importTime(),
+      sampler: WORKLOADS.some((w) => w.id === "f") ? samplerProfile(WORKLOADS.find((w) => w.id === "f")) : null,
     };
   }
 
@@ -477,6 +495,7 @@ function aggregate(result) {
         selfHwmKiB: median(ok.map((r) => r.selfHwmKiB)),
         selfCpu: median(ok.map((r) => r.selfCpu)),
         maxRssKiB: median(ok.map((r) => r.maxRssKiB)),
+        minflt: median(ok.map((r) => r.minflt)),
         parentRssKiB: median(parentRss),
         steadyCpuPct: median(ok.map((r) => r.steadyCpuPct ?? null)), steadyCpuSpread: spread(ok.map((r) => r.steadyCpuPct ?? null)),
         seen: ok.map((r) => r.seen).filter(Boolean),

@@ -9,6 +9,7 @@ Writes OUT.json:
                 wrapper is a child subreaper, so orphans a tool leaves behind are reaped here and
                 counted too; they get 3 s after the command exits, then SIGKILL)
   maxRssKiB     the largest RSS of any process of the tree (rusage's ru_maxrss: max, not sum)
+  minflt        minor page faults of the whole tree
   orphans       how many processes outlived the command
   selfHwmKiB    VmHWM of the command's own process (the profiler for wmprof and mprof, the
                 profiled program itself for plain and Scalene), last read before it exited
@@ -140,6 +141,7 @@ def main():
         "wall": wall,
         "cpu": ru.ru_utime + ru.ru_stime,
         "maxRssKiB": ru.ru_maxrss,
+        "minflt": ru.ru_minflt,
         "orphans": orphans,
         "subreaper": subreaper,
         "selfHwmKiB": state["hwm"],

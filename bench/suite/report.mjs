@@ -142,6 +142,18 @@ function dominant(result) {
     notes.push(`-X importtime, empty script: plain ${(it.plainUs / 1000).toFixed(1)} ms of imports, under the runner ${(it.runnerUs / 1000).toFixed(1)} ms ` +
       `(+${it.addedModules} modules, ${(it.addedUs / 1000).toFixed(1)} ms; largest: ${it.topAdded.map((r) => `${r.name} ${(r.selfUs / 1000).toFixed(1)} ms`).join(", ")}).`);
   }
+  for (const w of result.workloads) {
+    const a = st[w.id]?.plain?.minflt;
+    const b = st[w.id]?.wmprof?.minflt;
+    if (a && b && b / a > 1.3 && b - a > 50_000) {
+      notes.push(`(${w.id}) page faults: the whole tree took ${(b / 1e3).toFixed(0)}k minor faults under wmprof against ${(a / 1e3).toFixed(0)}k plain (×${(b / a).toFixed(2)}, medians); ` +
+        `kernel time for faulting fresh pages, not work in the hooks or in node, is what grows.`);
+    }
+  }
+  const sp = result.diag?.sampler;
+  if (sp?.top?.length) {
+    notes.push(`wmprof's own process during (f) (\`node --cpu-prof\`, self time): ${sp.top.filter((r) => r.fn !== "(program)").slice(0, 6).map((r) => `${r.fn} ${r.pct.toFixed(0)} %`).join(", ")}.`);
+  }
   const ip = result.ingestProfile;
   if (ip?.cpuProfileTop) {
     notes.push(`Host ingest, --cpu-prof of 1M messages (self time): ${ip.cpuProfileTop.slice(0, 6).map((r) => `${r.fn} ${r.pct.toFixed(0)} %`).join(", ")}.`);
@@ -288,6 +300,13 @@ export function renderResults(result) {
     L.push("## What dominates", "");
     for (const n of dominant(result)) L.push(`- ${n}`);
     L.push("");
+    const spf = result.diag.sampler;
+    if (spf?.top?.length) {
+      L.push(`\`node --cpu-prof\` of \`wmprof run\` on (f) ${spf.argv.join(" ")}, the profiler's own process, self time (whole run, start-up included):`, "");
+      L.push("| function | where | self | share |", "| --- | --- | --- | --- |");
+      for (const r of spf.top) L.push(`| ${r.fn} | ${r.where} | ${r.selfMs.toFixed(0)} ms | ${r.pct.toFixed(1)} % |`);
+      L.push("");
+    }
     for (const h of result.diag.hooks) {
       if (!h.harness?.top) continue;
       L.push(`cProfile, (${h.workload}) ${h.n} round trips, harness functions in the parent process (all threads):`, "");
@@ -308,14 +327,15 @@ export function notes(result) {
   const st = result.stats;
   const out = [];
   out.push("How each tool was run: plain `python3 SCRIPT ARGS`; `node dist/cli.js run --python PY --quiet --out F SCRIPT ARGS`; " +
-    "`python3 -m scalene --cli --json --outfile F SCRIPT --- ARGS` (Scalene follows children through its fork and exit hooks, no flag needed); " +
+    "`python3 -m scalene --cli --json --outfile F --program-path DIR SCRIPT --- ARGS` (Scalene follows children through its fork and exit hooks, no flag needed; " +
+    "`--program-path` because Scalene 1.5.16 profiles only code under the current directory unless told otherwise, and the runs' cwd is a temp folder); " +
     "`mprof run --multiprocess --output F SCRIPT ARGS` (Debian names the command `python3-mprof`; it samples RSS of the main process and of each child every 0.1 s). " +
     "All under the same interpreter, through bench/suite/measure.py.");
   const sc = result.tools.some((t) => t.name === "scalene");
   if (sc) {
     const hung = result.workloads.filter((w) => st[w.id]?.scalene?.timedOut).map((w) => `(${w.id}) ${st[w.id].scalene.timedOut}/${st[w.id].scalene.runs}`);
     if (hung.length) out.push(`Scalene hung (killed at the timeout, 10× plain, at least 60 s) in ${hung.join(", ")} runs; after two hangs the rest of that workload's runs were skipped.`);
-    const empty = result.workloads.map((w) => [w, st[w.id]?.scalene]).filter(([, s]) => s && s.seen.length && s.seen.some((v) => !v.profile)).map(([w, s]) => `(${w.id}) ${s.seen.filter((v) => !v.profile).length}/${s.seen.length}`);
+    const empty = result.workloads.filter((w) => w.id !== "0").map((w) => [w, st[w.id]?.scalene]).filter(([, s]) => s && s.seen.length && s.seen.some((v) => !v.profile)).map(([w, s]) => `(${w.id}) ${s.seen.filter((v) => !v.profile).length}/${s.seen.length}`);
     if (empty.length) out.push(`Scalene wrote an empty profile ("Program did not run for long enough to profile") in ${empty.join(", ")} of its completed runs: when the parent itself spends little CPU, the children's samples are dropped with it.`);
     const g = result.probe.runs.find((r) => r.tool === "scalene");
     if (g?.report?.workersForked) out.push("Scalene did not run spawn workers as spawn: it replaces `multiprocessing.get_context` so every context is a fork context (scalene/replacement_get_context.py), so (g)'s workers were forked — code that needs spawn (or is only correct under spawn) is profiled under a different start method.");

@@ -78,7 +78,7 @@ describe("Worker Memory Profiler extension", function () {
     const atPut = profile.copies.filter((c) => c.site?.line === putLine(script) && c.channel === "queue" && c.direction === "send");
     assert.equal(atPut.reduce((s, c) => s + c.count, 0), truth.puts);
     assert.equal(atPut.reduce((s, c) => s + c.bytes, 0), truth.bytes);
-    assert.ok(panelTabs().length >= 1, "the profile panel is not open");
+    await until("the profile panel to open", () => panelTabs().length >= 1);
     // 10 messages of 1.2 MB through a queue: the large-queue-payloads finding, in the Problems panel.
     const diags = vscode.languages.getDiagnostics(vscode.Uri.file(script)).filter((d) => d.source === "Worker Memory");
     const atPutLine = diags.find((d) => d.code === "large-queue-payloads" && d.range.start.line === putLine(script) - 1);
