@@ -228,7 +228,8 @@ function smemSync(syncDir, exited) {
     await sleep(600);
     writeFileSync(join(syncDir, "go"), "");
     const sum = (k) => pids.reduce((a, p) => a + (rows.get(p)?.[k] ?? 0), 0);
-    return { at, pids, found: pids.filter((p) => rows.has(p)).length, pss: sum("pss"), uss: sum("uss"), rss: sum("rss") };
+    const perPid = Object.fromEntries(pids.map((p) => [p, { role: names.find((n) => n.endsWith(`-${p}`))?.split("-")[0], ...rows.get(p) }]));
+    return { at, pids, perPid, found: pids.filter((p) => rows.has(p)).length, pss: sum("pss"), uss: sum("uss"), rss: sum("rss") };
   })();
 }
 

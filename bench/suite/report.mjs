@@ -233,6 +233,14 @@ export function renderResults(result) {
     }
     L.push("");
     L.push("smem's figures differ between rows because each row is its own run: under Scalene the same workload uses more memory.");
+    const wr = result.accuracy.find((r) => r.tool === "wmprof");
+    if (wr?.sync?.perPid && wr.atMoment?.perPid) {
+      const parts = Object.entries(wr.sync.perPid).map(([pid, v]) => {
+        const mine = wr.atMoment.perPid[pid];
+        return `${v.role} ${mib(v.pss)} → ${mine ? mib(mine.pss) : "–"}${mine && v.pss ? ` (${pct((100 * (mine.pss - v.pss)) / v.pss)})` : ""}`;
+      });
+      L.push("", `wmprof per process at that moment, PSS smem → wmprof: ${parts.join("; ")}.`);
+    }
     L.push("");
   }
 

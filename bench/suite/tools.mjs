@@ -206,6 +206,7 @@ export function figureAt(tool, dir, epochMs) {
     let pss = 0;
     let rss = 0;
     let n = 0;
+    const perPid = {};
     for (const proc of p.processes) {
       if (proc.tid !== undefined) continue;
       let best = null;
@@ -213,9 +214,10 @@ export function figureAt(tool, dir, epochMs) {
       if (!best || (proc.endedAt !== null && proc.endedAt < t)) continue;
       pss += best.pss ?? 0;
       rss += best.rss ?? 0;
+      perPid[proc.pid] = { pss: best.pss, rss: best.rss, sampledAt: best.t, ageMs: t - best.t };
       n++;
     }
-    return { pss, rss, processes: n };
+    return { pss, rss, processes: n, perPid };
   }
   if (tool === "mprof") {
     const file = join(dir, "mprof.dat");
