@@ -49,7 +49,7 @@ const QUICK = flag("quick");
 const RUNS = Math.max(1, Number(opt("runs", QUICK ? "3" : "7")));
 const PYTHON = opt("python", "/usr/bin/python3");
 const ONLY = opt("only", null)?.split(",");
-const TOOL_NAMES = opt("tools", "plain,wmprof,scalene,mprof").split(",");
+const TOOL_NAMES = opt("tools", "plain,wmprof,harness,scalene,mprof").split(",");
 const KEEP = flag("keep");
 
 // ------------------------------------------------------------------------------------------------
@@ -128,6 +128,7 @@ async function runOnce(tool, w, { timeoutS, sync = null, timeline = false } = {}
     mkdirSync(syncDir);
     env.WMBENCH_SYNC = syncDir;
   }
+  if (tool.env) Object.assign(env, tool.env(dir));
   const argv = tool.argv(w.scriptPath, w.argv, dir);
   const out = openSync(join(dir, "stdout"), "w");
   const err = openSync(join(dir, "stderr"), "w");
@@ -408,7 +409,7 @@ async function main() {
   // Accuracy pass of (e): smem at a known moment vs each tool's figure.
   const accuracy = [];
   if (ACCURACY && (!ONLY || ONLY.includes("e")) && m.smemAvailable) {
-    for (const t of active) {
+    for (const t of active.filter((a) => a.name !== "harness")) {
       const plainWalls = runs.filter((r) => r.workload === "e" && r.tool === "plain" && r.ok).map((r) => r.wall);
       const r = await runOnce(t, ACCURACY, { timeoutS: Math.max(60, 10 * (median(plainWalls) ?? 3)), sync: smemSync });
       accuracy.push(r);
@@ -419,7 +420,7 @@ async function main() {
   // Spawn visibility probe (g): once per tool.
   const probe = [];
   if (!ONLY || ONLY.includes("g")) {
-    for (const t of active) {
+    for (const t of active.filter((a) => a.name !== "harness")) {
       const r = await runOnce(t, PROBE, { timeoutS: 120 });
       probe.push(r);
       log(`[g probe] ${t.name.padEnd(7)} ${r.ok ? `${r.wall.toFixed(2)} s` : `FAILED: ${r.errorTail}`}`);

@@ -8,7 +8,7 @@ const x = (r, d = 2) => (r === null || r === undefined ? "–" : `${r.toFixed(d)
 const sp = (s, d = 2) => (s ? `${s[0].toFixed(d)}–${s[1].toFixed(d)}` : "");
 const pct = (v, d = 1) => (v === null || v === undefined ? "–" : `${v >= 0 ? "+" : ""}${v.toFixed(d)} %`);
 const sec = (s) => (s === null || s === undefined ? "–" : s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${s.toFixed(2)} s`);
-const NAMES = { plain: "plain", wmprof: "wmprof", scalene: "Scalene", mprof: "mprof" };
+const NAMES = { plain: "plain", wmprof: "wmprof", harness: "harness only", scalene: "Scalene", mprof: "mprof" };
 
 function range(vals) {
   const v = vals.filter((a) => a !== null && a !== undefined);
@@ -29,7 +29,7 @@ function failures(s) {
 /** What a tool saw in one workload, summarised over its successful runs. */
 export function sawChildren(tool, s) {
   const seen = s.seen;
-  if (tool === "plain" || !seen.length) return tool === "plain" ? "–" : "no output";
+  if (tool === "plain" || tool === "harness" || !seen.length) return tool === "plain" || tool === "harness" ? "–" : "no output";
   if (tool === "wmprof") return `${range(seen.map((v) => v.children))} processes (${[...new Set(seen.flatMap((v) => v.childRoles ?? []))].join(", ") || "none"})`;
   if (tool === "mprof") return `${range(seen.map((v) => v.children))} CHLD pids`;
   if (tool === "scalene") {
@@ -43,7 +43,7 @@ export function sawChildren(tool, s) {
 }
 
 function copyCell(tool, s) {
-  if (tool !== "wmprof") return tool === "plain" ? "–" : tool === "scalene" ? "no (memcpy rate only)" : "no";
+  if (tool !== "wmprof") return tool === "plain" || tool === "harness" ? "–" : tool === "scalene" ? "no (memcpy rate only)" : "no";
   const v = s.seen.filter((a) => a.exact !== null);
   if (!v.length) return s.seen.length ? `${fmtBytes(s.seen[0].copyBytes)} (no ground truth)` : "–";
   const verdicts = [...new Set(v.map((a) => (a.exact ? (a.verdict === "exact" ? "exact" : "exact + sentinels") : a.verdict)))];
@@ -61,7 +61,7 @@ function fmtBytes(b) {
 
 function memCell(tool, s) {
   const v = s.seen.filter((a) => a.mem !== null && a.mem !== undefined);
-  if (tool === "plain") return "–";
+  if (tool === "plain" || tool === "harness") return "–";
   if (!v.length) return tool === "scalene" ? "none" : "–";
   const med = v.map((a) => a.mem).sort((a, b) => a - b)[v.length >> 1];
   const kind = tool === "wmprof" ? "Σ PSS" : tool === "mprof" ? "Σ RSS" : "footprint";
@@ -69,7 +69,7 @@ function memCell(tool, s) {
 }
 
 function profilerRss(tool, s, plain) {
-  if (tool === "plain") return "–";
+  if (tool === "plain" || tool === "harness") return "–";
   if (tool === "scalene") {
     const extra = s.parentRssKiB !== null && plain?.parentRssKiB ? s.parentRssKiB - plain.parentRssKiB : null;
     return `launcher ${kib2mib(s.selfHwmKiB)}; in-process ${extra === null ? "–" : `+${kib2mib(extra)}`}`;
@@ -97,9 +97,11 @@ export function targets(result) {
     const s = wm(w.id);
     if (!s) continue;
     const met = s.wallRatio !== null && s.wallRatio <= w.target;
+    const h = st[w.id]?.harness;
     rows.push({
       what: `(${w.id}) wall time, wmprof ÷ plain`, target: `≤ ${w.target.toFixed(2)}×`,
-      measured: `${x(s.wallRatio, 3)} [${sp(s.wallSpread, 3)}]; CPU ${x(s.cpuRatio, 3)}; in-script loop ${x(s.loopRatio, 3)}`,
+      measured: `${x(s.wallRatio, 3)} [${sp(s.wallSpread, 3)}]; CPU ${x(s.cpuRatio, 3)}; in-script loop ${x(s.loopRatio, 3)}` +
+        (h?.wallRatio ? `. Harness alone (no node): wall ${x(h.wallRatio, 3)}, CPU ${x(h.cpuRatio, 3)}, loop ${x(h.loopRatio, 3)}` : ""),
       met, by: met ? "" : `+${((s.wallRatio / w.target - 1) * 100).toFixed(1)} % over`,
     });
   }
@@ -219,6 +221,7 @@ export function renderResults(result) {
     const d = (v, ref) => (v !== null && v !== undefined && ref ? pct((100 * (v - ref)) / ref) : "–");
     for (const r of result.accuracy) {
       const s = r.sync ?? {};
+      if (r.tool === "harness") continue;
       const head = `| ${NAMES[r.tool]}${r.ok ? "" : " (failed)"} | ${mib(s.pss)} | ${mib(s.uss)} | ${mib(s.rss)}`;
       const a = r.atMoment ?? {};
       if (r.tool === "plain") L.push(`${head} | – | – | – | – | – | – |`);
@@ -248,6 +251,7 @@ export function renderResults(result) {
   L.push(`## Spawn visibility, (g) ${result.probe.title}`, "");
   L.push("| tool | ok | workers really spawned? | what it saw of the workers | copy bytes | memory figure |", "| --- | --- | --- | --- | --- | --- |");
   for (const r of result.probe.runs) {
+    if (r.tool === "harness") continue;
     const s = r.seen ?? {};
     const spawned = r.report ? (r.report.workersForked ? "**no**: the workers were forked" : "yes") : "–";
     let saw = "–";
@@ -272,7 +276,7 @@ export function renderResults(result) {
     L.push("CPU time of the profiler's own process (all its threads, from /proc/PID/task/*/schedstat) over the workload's steady window " +
       "(all 32 workers up and holding 16 MiB each, short sleeping tasks flowing), per second of that window.", "");
     L.push("| tool | CPU, % of one core (median [spread]) | profiler's CPU over the whole run |", "| --- | --- | --- |");
-    for (const t of result.tools.filter((a) => a.name !== "plain")) {
+    for (const t of result.tools.filter((a) => a.name !== "plain" && a.name !== "harness")) {
       const s = f[t.name];
       if (!s) continue;
       L.push(`| ${NAMES[t.name]} | ${t.name === "scalene" ? "in-process (not separable)" : s.steadyCpuPct === null ? "–" : `${s.steadyCpuPct.toFixed(2)} % [${sp(s.steadyCpuSpread)}]`} | ${t.name === "scalene" ? "–" : sec(s.selfCpu)} |`);
@@ -359,7 +363,7 @@ export function notes(result) {
 export function renderHeadline(result) {
   const st = result.stats;
   const m = result.machine;
-  const peers = result.tools.filter((t) => t.name !== "plain");
+  const peers = result.tools.filter((t) => t.name !== "plain" && t.name !== "harness");
   const L = [];
   L.push(`| ${result.quick ? "quick run, " : ""}median of ${result.rounds} interleaved runs, ratio to plain python | ${peers.map((t) => NAMES[t.name]).join(" | ")} |`);
   L.push(`| --- | ${peers.map(() => "---").join(" | ")} |`);

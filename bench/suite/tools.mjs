@@ -1,7 +1,7 @@
 // The profilers the suite compares, each run the same way (through bench/suite/measure.py), and
 // what each one SAW in a run: children, copy bytes, its memory figure. Parsers read each tool's
 // own output file: wmprof's profile JSON, Scalene's --json output, mprof's .dat.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
@@ -49,6 +49,22 @@ export function makeTools({ python, root }) {
       available: () => (existsSync(cli) ? null : `${cli} is missing (npm run build)`),
       argv: (script, args, out) => [process.execPath, cli, "run", "--python", python, "--quiet", "--out", join(out, "profile.json"), script, ...args],
       seen: wmprofSeen,
+    },
+    {
+      // The harness alone, without the node process: what the in-process hooks cost, apart from
+      // what sharing 2 cores with the profiler's sampler and tailer costs. Not a product mode.
+      name: "harness",
+      label: "wmprof harness only (no node)",
+      version: () => null,
+      available: () => (existsSync(join(root, "harness", "python", "wmprof_run.py")) ? null : "harness/python/wmprof_run.py is missing"),
+      argv: (script, args) => [python, join(root, "harness", "python", "wmprof_run.py"), script, ...args],
+      env: (dir) => {
+        const runDir = join(dir, "run");
+        mkdirSync(runDir, { mode: 0o700 });
+        const harness = join(root, "harness", "python");
+        return { WMPROF_RUN_DIR: runDir, WMPROF_HARNESS_DIR: harness, PYTHONPATH: process.env.PYTHONPATH ? `${harness}:${process.env.PYTHONPATH}` : harness };
+      },
+      seen: () => null,
     },
     {
       name: "scalene",
