@@ -152,6 +152,16 @@ function dominant(result) {
         `kernel time for faulting fresh pages, not work in the hooks or in node, is what grows.`);
     }
   }
+  for (const w of result.workloads) {
+    const per = (tool) => result.runs.filter((r) => r.workload === w.id && r.tool === tool && r.ok && r.minflt).map((r) => r.minflt);
+    const p = per("plain");
+    if (p.length > 1 && Math.max(...p) / Math.min(...p) > 1.3) {
+      const rng = (xs) => (xs.length ? `${(Math.min(...xs) / 1e3).toFixed(0)}k–${(Math.max(...xs) / 1e3).toFixed(0)}k` : "–");
+      notes.push(`(${w.id}) is bimodal: plain python itself took ${rng(p)} minor page faults between rounds (wmprof ${rng(per("wmprof"))}, harness only ${rng(per("harness"))}, ` +
+        `Scalene ${rng(per("scalene"))}, mprof ${rng(per("mprof"))}). The receiving process's glibc malloc either reuses its 1 MiB buffers or maps fresh ones ` +
+        `(dynamic mmap threshold); with MALLOC_MMAP_THRESHOLD_ pinned, plain and the harness fault alike. Ratios here follow which mode each run landed in.`);
+    }
+  }
   const sp = result.diag?.sampler;
   if (sp?.top?.length) {
     notes.push(`wmprof's own process during (f) (\`node --cpu-prof\`, self time): ${sp.top.filter((r) => r.fn !== "(program)").slice(0, 6).map((r) => `${r.fn} ${r.pct.toFixed(0)} %`).join(", ")}.`);

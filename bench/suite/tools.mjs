@@ -113,11 +113,11 @@ export function wmprofSeen(dir, report) {
       verdict = `exact + ${dm} pool sentinel${dm === 1 ? "" : "s"} (${report.sentinelBytes} B each)`;
       exact = true;
     } else {
-      const killed = kids.filter((k) => k.exitCode === -15 || k.exitCode === -9).length;
-      verdict = `${db < 0 ? "short" : "over"} by ${Math.abs(db)} B / ${dm} messages` +
-        (db < 0 && killed ? ` (${killed} worker${killed === 1 ? "" : "s"} killed by Pool.terminate() before flushing)` : "");
+      verdict = `off by ${db > 0 ? "+" : ""}${db} B / ${dm > 0 ? "+" : ""}${dm} messages`;
       exact = false;
     }
+    const killed = kids.filter((k) => k.exitCode === -15 || k.exitCode === -9).length;
+    if (!exact && killed) verdict += ` (${killed} worker${killed === 1 ? "" : "s"} SIGTERMed by Pool.terminate(): counters since their last flush lost)`;
   }
   return {
     profile: true,
