@@ -10,6 +10,7 @@ const bundles = [
     banner: { js: "#!/usr/bin/env node" } },
   { entryPoints: ["src/extension/extension.ts"], outfile: "dist/extension.js", platform: "node", format: "cjs",
     external: ["vscode"] },
+  { entryPoints: ["src/core/watchdogMain.ts"], outfile: "dist/watchdog.js", platform: "node", format: "cjs" },
   { entryPoints: ["src/webview/main.ts"], outfile: "dist/webview.js", platform: "browser", format: "iife" },
 ];
 

@@ -2,7 +2,7 @@
 // interleaved A/B/A/B, with a fresh run folder and the core's environment for every B run.
 //
 //   node bench/overhead.mjs [--python python3] [--runs 7] [--n 50000] [--method fork] [--json]
-//   node bench/overhead.mjs --instructions [--python python3] [--method fork] [--json]
+//   node bench/overhead.mjs --instructions [--python python3] [--method fork] [--workload pipe|queue] [--json]
 //
 // Prints, for the wall time of the whole process, the wall time of the timed loop alone and the
 // CPU time both processes spent in the loop, the medians, the median ratio B/A and its spread
@@ -14,6 +14,10 @@
 // processes, two loop lengths, the difference per round trip): deterministic, so it is the
 // number to compare on a shared or loaded machine. The harness's "hot site" thresholds are
 // scaled for valgrind's slowdown (WMPROF_HOT_SCALE) so that it samples as it would natively.
+// --workload queue counts bench/suite/workloads/b_queue.py instead (Queue round trips: put, the
+// feeder thread, get; the default start method). Instruction counts miss what costs cycles
+// without instructions: the +12-14 % a Pool worker once lost to a heap layout (see
+// harness/python/_wmprof_harness/__init__.py, I_SEC) showed as +2 % instructions.
 import { spawnSync } from "node:child_process";
 import console from "node:console";
 import process from "node:process";
@@ -25,7 +29,10 @@ import { fileURLToPath } from "node:url";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const HARNESS = join(ROOT, "harness", "python");
 const RUNNER = join(HARNESS, "wmprof_run.py");
-const SCRIPT = join(ROOT, "bench", "pipe_roundtrip.py");
+const WORKLOADS = {
+  pipe: { script: join(ROOT, "bench", "pipe_roundtrip.py"), argv: (n) => [String(n), method], what: "Pipe" },
+  queue: { script: join(ROOT, "bench", "suite", "workloads", "b_queue.py"), argv: (n) => [String(n)], what: "Queue" },
+};
 
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,6 +44,12 @@ const n = Number(option("n", "50000"));
 const method = option("method", "fork");
 const asJson = process.argv.includes("--json");
 const instructions = process.argv.includes("--instructions");
+const workload = WORKLOADS[option("workload", "pipe")];
+if (!workload || (!instructions && workload !== WORKLOADS.pipe)) {
+  console.error("--workload: pipe, or queue with --instructions");
+  process.exit(2);
+}
+const SCRIPT = workload.script;
 
 function once(instrumented) {
   const runDir = instrumented ? mkdtempSync(join(tmpdir(), "wmprof-run-")) : null;
@@ -79,7 +92,7 @@ function instructionsFor(rounds, instrumented) {
   const env = { ...harnessEnv(runDir), WMPROF_HOT_SCALE: "1000", PYTHONHASHSEED: "0" };
   const args = ["--tool=callgrind", `--callgrind-out-file=${join(dir, "cg.%p")}`, executable];
   if (instrumented) args.push(RUNNER);
-  args.push(SCRIPT, String(rounds), method);
+  args.push(SCRIPT, ...workload.argv(rounds));
   const r = spawnSync("valgrind", args, { env, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`valgrind failed (${r.status}): ${r.stderr.slice(-2000)}`);
   let totalIr = 0;
@@ -97,11 +110,12 @@ if (instructions) {
   const per = (instrumented) => (instructionsFor(n2, instrumented) - instructionsFor(n1, instrumented)) / (n2 - n1);
   const plainIr = per(false);
   const wmIr = per(true);
-  const result = { python: `${python} (${version})`, method, plainPerRoundTrip: Math.round(plainIr), wmprofPerRoundTrip: Math.round(wmIr), ratio: wmIr / plainIr };
+  const how = workload === WORKLOADS.pipe ? method : "default start method";
+  const result = { python: `${python} (${version})`, method: how, workload: workload.what, plainPerRoundTrip: Math.round(plainIr), wmprofPerRoundTrip: Math.round(wmIr), ratio: wmIr / plainIr };
   if (asJson) console.log(JSON.stringify(result, null, 2));
   else
     console.log(
-      `${result.python}, ${method} Pipe round trips, user-space instructions per round trip (both processes): ` +
+      `${result.python}, ${how} ${workload.what} round trips, user-space instructions per round trip (both processes): ` +
         `plain ${result.plainPerRoundTrip}, wmprof ${result.wmprofPerRoundTrip} (+${result.wmprofPerRoundTrip - result.plainPerRoundTrip}), ratio ${result.ratio.toFixed(3)}`,
     );
   process.exit(0);

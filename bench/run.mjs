@@ -4,7 +4,7 @@
 //   npm run bench                       # full run, 7 rounds (≈ 20 min on 2 cores): bench/results.{md,json} + bench/headline.md
 //   npm run bench -- --quick            # scaled-down smoke run (≈ 3 min), 3 rounds
 //   node bench/run.mjs [--quick] [--runs N] [--only a,b,...] [--tools plain,wmprof,...]
-//                      [--python /usr/bin/python3] [--no-ingest] [--no-diag] [--no-write] [--keep]
+//                      [--python /usr/bin/python3] [--no-ingest] [--no-webview] [--no-diag] [--no-write] [--keep]
 //   node bench/run.mjs --render bench/results.json      # re-render the markdown from the raw results
 //
 // Every tool run goes through bench/suite/measure.py (wall time, CPU time of the whole tree, the
@@ -15,7 +15,8 @@
 //
 // Besides the timed rounds: an accuracy pass of (e) per tool, where the workload parks when its
 // children have finished reading and smem measures the tree (the reference Σ PSS); a spawn
-// visibility probe (g) per tool; the host-side ingest benchmark (bench/suite/ingest.ts); and
+// visibility probe (g) per tool; the host-side ingest benchmark (bench/suite/ingest.ts); the
+// webview update benchmark in Chromium (bench/webview-update.mjs); and
 // diagnostics of what dominates (cProfile of the harness hooks, -X importtime, --cpu-prof).
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -256,6 +257,14 @@ function machine() {
 // ------------------------------------------------------------------------------------------------
 // Host ingest, diagnostics
 
+/** bench/webview-update.mjs: main-thread time of a 64-process panel update in Chromium. */
+function runWebview() {
+  const args = [join(ROOT, "bench", "webview-update.mjs"), "--json", ...(QUICK ? ["--rounds", "1", "--deltas", "40"] : [])];
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 24, env: cleanEnv() });
+  if (r.status !== 0) return { error: (r.stderr || r.stdout || "").trim().split("\n").slice(-5).join("\n") };
+  return JSON.parse(r.stdout.trim().split("\n").pop());
+}
+
 function runIngest(messages, profDir) {
   const args = ["--expose-gc", "--import", "tsx", join(SUITE, "ingest.ts"), "--messages", String(messages), "--json"];
   if (profDir) args.push("--cpu-prof-dir", profDir);
@@ -440,6 +449,12 @@ async function main() {
     rmSync(profDir, { recursive: true, force: true });
   }
 
+  let webview = null;
+  if (!flag("no-webview")) {
+    log("[webview] 64 processes × 12,000 samples in Chromium: snapshot + 4 Hz deltas ...");
+    webview = runWebview();
+  }
+
   // Diagnostics of the harness.
   let diag = null;
   if (!flag("no-diag")) {
@@ -457,7 +472,7 @@ async function main() {
     tools: active.map((t) => ({ name: t.name, label: t.label })),
     workloads: workloads.map(({ id, title, script, argv, target, samplerTarget }) => ({ id, title, script, argv, target, samplerTarget })),
     probe: { id: PROBE.id, title: PROBE.title, script: PROBE.script, argv: PROBE.argv, runs: probe },
-    runs, accuracy, ingest, ingestProfile, diag,
+    runs, accuracy, ingest, ingestProfile, webview, diag,
     minutes: (Date.now() - t0) / 60000,
   };
   const stats = aggregate(result);

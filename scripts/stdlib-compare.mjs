@@ -34,8 +34,10 @@ export const QUICK_PATTERNS = [
 export const QUICK_SUITES = ["test_multiprocessing_spawn.test_processes", "test_multiprocessing_spawn.test_manager", "test_multiprocessing_spawn.test_misc"];
 export const FULL_SUITES = ["test_multiprocessing_spawn", "test_multiprocessing_forkserver", "test_multiprocessing_fork", "test_concurrent_futures"];
 
-const STATUS = /\.\.\. (ok|FAIL|ERROR|skipped|expected failure|unexpected success)\b/;
-const HEAD = /^(test\w*) \(([\w.]+)\)/;
+// Some versions print the test's duration before its status ("... 0.12s ok").
+const STATUS = /\.\.\. (?:\d+(?:\.\d+)?s )?(ok|FAIL|ERROR|skipped|expected failure|unexpected success)\b/;
+// A skipped test's duration may land at the start of the next test's line ("0.00s test_x (…)").
+const HEAD = /^(?:\d+(?:\.\d+)?s )?(test\w*) \(([\w.]+)\)/;
 
 /** Parses `-v` unittest output into Map<testId, status>. Tolerates a docstring line and stray output. */
 export function parseVerbose(text) {
@@ -183,6 +185,13 @@ async function main() {
     if (plain.results.size === 0) {
       console.log("#   no test results parsed from the plain run; output tail:\n" + plain.out.slice(-2000));
       bad++;
+    }
+    // A parser that misses tests would compare a subset and pass: the counts must match unittest's.
+    for (const [label, r] of [["plain", plain], ["harness", wm]]) {
+      if (r.ran && r.results.size !== r.ran) {
+        console.log(`#   ${label}: parsed ${r.results.size} test results but unittest ran ${r.ran}: fix parseVerbose`);
+        bad++;
+      }
     }
     if (wm.logs === 0) {
       console.log("#   the harness wrote no event log: it did not run");

@@ -7,7 +7,11 @@ side). Used by bench/run.mjs for the "what dominates" notes.
 With RUNNER `-` the script runs plainly (the baseline); otherwise the runner (wmprof_run.py) runs
 it under the harness; the caller sets WMPROF_RUN_DIR and friends. cProfile slows every Python
 call, so absolute times are inflated; the harness's share and its top functions are the point.
+Harness functions that replace a standard-library method whole (Queue.put / get,
+Connection.send / recv, the feeder's Condition.wait: marked `_wm_whole`) are labelled "(whole)":
+their time includes the body they replace, which the plain run spends in the stdlib instead.
 """
+import gc
 import cProfile
 import json
 import os
@@ -45,6 +49,13 @@ except SystemExit:
 finally:
     main.disable()
 
+whole = set()
+for obj in gc.get_objects():
+    if callable(obj) and getattr(obj, "_wm_whole", False) is True:
+        code = getattr(obj, "__code__", None)
+        if code is not None:
+            whole.add((code.co_filename, code.co_firstlineno, code.co_name))
+
 stats = pstats.Stats(profiles[0])
 for p in profiles[1:]:
     try:
@@ -59,7 +70,7 @@ for (fn, line, name), (cc, nc, tt, ct, _callers) in stats.stats.items():
     real = os.path.realpath(fn) if not fn.startswith("<") and fn != "~" else fn
     if real.startswith(harness):
         mine += tt
-        rows.append({"fn": name, "where": "%s:%d" % (os.path.relpath(real, harness), line), "calls": nc,
+        rows.append({"fn": name + (" (whole)" if (fn, line, name) in whole else ""), "where": "%s:%d" % (os.path.relpath(real, harness), line), "calls": nc,
                      "tottime": tt, "cumtime": ct})
 rows.sort(key=lambda r: -r["tottime"])
 with open(out, "w") as f:

@@ -55,6 +55,10 @@ interface ChildInfo {
   t: number;
 }
 
+/** Default caps on each process's series: when one is exceeded it is halved (every other point). */
+export const MAX_SAMPLES_PER_PROCESS = 4000;
+export const MAX_HEAP_PER_PROCESS = 2000;
+
 export interface ModelOptions {
   /** Epoch ms the run started; every time in the profile is relative to it. */
   startedAtMs: number;
@@ -101,8 +105,8 @@ export class ProfileModel {
 
   constructor(private readonly opts: ModelOptions) {
     this.timeline = new CopyTimelineBuilder(opts.startedAtMs);
-    this.maxSamples = opts.maxSamplesPerProcess ?? 4000;
-    this.maxHeap = opts.maxHeapPerProcess ?? 2000;
+    this.maxSamples = opts.maxSamplesPerProcess ?? MAX_SAMPLES_PER_PROCESS;
+    this.maxHeap = opts.maxHeapPerProcess ?? MAX_HEAP_PER_PROCESS;
   }
 
   /** Decodes and ingests one NDJSON line; malformed lines are counted and skipped. */

@@ -3,11 +3,12 @@
  * run.json describing the run so `wmprof recover` can rebuild a profile after the profiler died.
  * The tailer reads each log from its last offset, so it works while logs grow and after a crash.
  */
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, chmodSync, writeFileSync, fstatSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, chmodSync, writeFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LineDecoder } from "./lineDecoder";
 import { WmprofError } from "./errors";
+import { openFilesLimit } from "./memory/procfs";
 
 export interface RunInfo {
   v: 1;
@@ -59,47 +60,61 @@ export function readRunInfo(dir: string): RunInfo {
   }
 }
 
+const NO_FD = -1;
+/** The folder is listed again when its mtime moved, and for this long after (entries created within one timestamp tick share an mtime). */
+const RESCAN_AFTER_CHANGE_MS = 1000;
+/** …and at least this often whatever its mtime says (file systems with coarse timestamps). */
+const RESCAN_MS = 5000;
+/** A log whose descriptor was given up (over maxOpenFds) is checked by size after 250 ms, then backing off to 4 s. */
+const CLOSED_CHECK_MS = 250;
+const CLOSED_CHECK_MAX_MS = 4000;
+
 interface TailState {
+  path: string;
   offset: number;
   decoder: LineDecoder;
+  /** Kept open between polls (a pread at the offset finds what was appended: one syscall per poll). */
+  fd: number;
+  /** Poll clock (ms) of the last read that found new bytes: the least recent gives up its fd first. */
+  grewAt: number;
+  /** Without an fd: when to check its size next, and the back-off. */
+  checkAt: number;
+  checkEveryMs: number;
+}
+
+export interface TailerOptions {
+  /** Descriptors kept open at most (one per log); beyond that the least recently grown logs are closed. Default: an eighth of the open-files limit, 32–1024. */
+  maxOpenFds?: number;
+  /** Clock for polling decisions (ms). Default performance.now. */
+  clock?: () => number;
 }
 
 /** Reads new lines from every event log in a run folder. Call `poll()` repeatedly; `finish()` once at the end. */
 export class RunDirTailer {
   private readonly files = new Map<string, TailState>();
   private readonly buf = Buffer.allocUnsafe(1 << 20);
+  private readonly maxOpenFds: number;
+  private readonly clock: () => number;
+  private openFds = 0;
+  private listedMtimeMs = NaN;
+  private listedAt = -Infinity;
   oversizedLines = 0;
   /** Pids whose harness stopped writing because its log failed (their events end early). */
   readonly failedPids = new Set<number>();
 
-  constructor(private readonly dir: string, private readonly onLine: (line: string) => void) {}
+  constructor(private readonly dir: string, private readonly onLine: (line: string) => void, options: TailerOptions = {}) {
+    this.maxOpenFds = Math.max(1, options.maxOpenFds ?? Math.min(1024, Math.max(32, Math.floor((openFilesLimit() ?? 1024) / 8))));
+    this.clock = options.clock ?? (() => performance.now());
+  }
 
   /** Reads everything appended since the last poll. Returns the number of bytes read. */
   poll(): number {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch {
-      return 0;
-    }
-    let total = 0;
-    for (const name of names) {
-      const failed = FAILED_PATTERN.exec(name);
-      if (failed) this.failedPids.add(Number(failed[1]));
-      if (!LOG_PATTERN.test(name)) continue;
-      let st = this.files.get(name);
-      if (!st) {
-        st = { offset: 0, decoder: new LineDecoder() };
-        this.files.set(name, st);
-      }
-      total += this.readNew(join(this.dir, name), st);
-    }
-    return total;
+    return this.pollAt(this.clock(), false);
   }
 
   /** Final read, then hands over unterminated tails (a process killed mid-line leaves one; it is usually malformed and counted as such). */
   finish(): void {
-    this.poll();
+    this.pollAt(this.clock(), true);
     for (const st of this.files.values()) {
       const tail = st.decoder.flush();
       if (tail !== null) this.onLine(tail);
@@ -118,26 +133,112 @@ export class RunDirTailer {
     return w;
   }
 
-  private readNew(path: string, st: TailState): number {
-    let fd: number;
+  /** `all`: list the folder and read every log whatever the schedule says (the final read). */
+  private pollAt(now: number, all: boolean): number {
+    // Listing the folder (and testing every name) on each poll cost more than reading the logs;
+    // new entries move the folder's mtime, so one stat tells whether a listing can find anything.
+    let mtimeMs = NaN;
     try {
-      fd = openSync(path, "r");
+      mtimeMs = statSync(this.dir).mtimeMs;
     } catch {
-      return 0;
+      /* gone: list() finds nothing either */
+    }
+    if (all || mtimeMs !== this.listedMtimeMs || Date.now() - mtimeMs < RESCAN_AFTER_CHANGE_MS || now - this.listedAt >= RESCAN_MS) {
+      this.list(now, mtimeMs, all);
+    }
+    let total = 0;
+    for (const st of this.files.values()) total += this.readNew(st, now, all);
+    return total;
+  }
+
+  /** `mtimeMs`: the folder's, read before the listing (an entry created later moves it again). */
+  private list(now: number, mtimeMs: number, all: boolean): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    this.listedMtimeMs = mtimeMs;
+    this.listedAt = now;
+    for (const name of names) {
+      if (this.files.has(name)) continue;
+      const failed = FAILED_PATTERN.exec(name);
+      if (failed) this.failedPids.add(Number(failed[1]));
+      if (!LOG_PATTERN.test(name)) continue;
+      const st: TailState = {
+        path: join(this.dir, name), offset: 0, decoder: new LineDecoder(), fd: NO_FD, grewAt: now, checkAt: -Infinity, checkEveryMs: CLOSED_CHECK_MS,
+      };
+      this.files.set(name, st);
+      if (!all) this.open(st); // a new log is about to be written: no size check first
+    }
+  }
+
+  /** `all`: the final read, which reads every log and then closes it (no more than one open at a time beyond those kept). */
+  private readNew(st: TailState, now: number, all: boolean): number {
+    if (st.fd === NO_FD) {
+      if (!all) {
+        if (now < st.checkAt) return 0;
+        // a log whose descriptor was given up for a busier one: one stat says whether it grew
+        let size: number;
+        try {
+          size = statSync(st.path).size;
+        } catch {
+          return 0;
+        }
+        if (size <= st.offset) {
+          st.checkAt = now + st.checkEveryMs;
+          st.checkEveryMs = Math.min(CLOSED_CHECK_MAX_MS, 2 * st.checkEveryMs);
+          return 0;
+        }
+      }
+      if (!this.open(st)) return 0;
     }
     let total = 0;
     try {
-      const size = fstatSync(fd).size;
-      while (st.offset < size) {
-        const n = readSync(fd, this.buf, 0, Math.min(this.buf.length, size - st.offset), st.offset);
+      for (;;) {
+        const n = readSync(st.fd, this.buf, 0, this.buf.length, st.offset);
         if (n <= 0) break;
         st.offset += n;
         total += n;
         for (const line of st.decoder.push(this.buf.subarray(0, n))) this.onLine(line);
+        if (n < this.buf.length) break; // a short read is the end of a regular file
       }
-    } finally {
-      closeSync(fd);
+    } catch {
+      this.close(st); // reopened at the next check
     }
+    if (total > 0) st.grewAt = now;
+    if (all) this.close(st);
     return total;
+  }
+
+  private open(st: TailState): boolean {
+    if (this.openFds >= this.maxOpenFds) {
+      // give up the descriptor of the log that grew least recently
+      let lru: TailState | null = null;
+      for (const o of this.files.values()) if (o.fd !== NO_FD && (!lru || o.grewAt < lru.grewAt)) lru = o;
+      if (lru) this.close(lru);
+    }
+    try {
+      st.fd = openSync(st.path, "r");
+    } catch {
+      st.fd = NO_FD;
+      return false;
+    }
+    this.openFds++;
+    st.checkEveryMs = CLOSED_CHECK_MS;
+    return true;
+  }
+
+  private close(st: TailState): void {
+    if (st.fd === NO_FD) return;
+    try {
+      closeSync(st.fd);
+    } catch {
+      /* already closed */
+    }
+    st.fd = NO_FD;
+    st.checkAt = -Infinity;
+    this.openFds--;
   }
 }

@@ -3,7 +3,10 @@ import type { Capabilities, MemorySample } from "../protocol/profile";
 import { MemorySampler } from "./memory";
 
 export interface SamplerPort {
-  watch(pid: number): void;
+  /** Track a process the harness reported; false if it is gone (or beyond maxProcesses). */
+  watch(pid: number): boolean;
+  /** Already tracked: no need to watch() it again. */
+  tracking(pid: number): boolean;
   trackShm(name: string): void;
   start(): void;
   /** One last full sample of everything still alive (smaps_rollup included), then stop. */
@@ -22,7 +25,8 @@ export function createSampler(opts: SamplerOptions): SamplerPort {
   // The model keeps (and downsamples) the series; the sampler need not hold them twice.
   const s = new MemorySampler({ intervalMs: opts.intervalMs, maxProcesses: opts.maxProcesses, keepSamples: false });
   return {
-    watch: (pid) => void s.watch(pid),
+    watch: (pid) => s.watch(pid),
+    tracking: (pid) => s.tracking(pid),
     trackShm: (name) => s.trackShm(name),
     start: () => s.start(),
     finish: () => {

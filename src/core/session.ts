@@ -12,7 +12,8 @@ import { WmprofError } from "./errors";
 import { ProfileModel } from "./model";
 import { nodePreload, pythonHarnessDir, pythonRunner } from "./paths";
 import { nodeOptionsWithPreload } from "./nodeRuntime";
-import { descendants, isAlive, pidsWithEnv } from "./procfs";
+import { runStragglers, signalRun, STOP_INT_GRACE_MS, STOP_TERM_GRACE_MS } from "./processTree";
+import { startHostWatchdog, type HostWatchdog } from "./hostWatchdog";
 import { createRunDir, removeRunDir, RunDirTailer, writeRunInfo, type RunInfo } from "./runDir";
 import { checkTarget, isNodeTarget, type Target } from "./target";
 import { finalizeProfile } from "./finalize";
@@ -35,6 +36,11 @@ export interface SessionOptions {
   stdio: "inherit" | "pipe";
   /** Keep the run folder after a finished run (it is always kept if the profiler dies: `wmprof recover`). */
   keepRunDir?: boolean;
+  /**
+   * End the run if this process dies before the run does (the extension: nothing else would).
+   * The CLI leaves it unset: a killed CLI never kills the script it started.
+   */
+  endWithHost?: boolean;
 }
 
 export type SessionState = "starting" | "running" | "stopping" | "done";
@@ -48,9 +54,8 @@ export interface LiveStatus {
 
 const POLL_MS = 100;
 const UPDATE_MS = 250;
-const STOP_INT_GRACE_MS = 1000;
-const STOP_TERM_GRACE_MS = 1500;
 const DRAIN_MS = 1500;
+const WATCH_RETRY_MS = 1000;
 
 export class ProfileSession {
   readonly runDir: string;
@@ -68,6 +73,8 @@ export class ProfileSession {
   private endedAtMs: number | null = null;
   private stopRequested = false;
   private pollTimer?: NodeJS.Timeout;
+  private readonly watchRetryAt = new Map<number, number>();
+  private watchdog?: HostWatchdog;
   private lastUpdateVersion = -1;
   private lastUpdateAt = 0;
   private resolveDone!: (p: Profile) => void;
@@ -194,6 +201,7 @@ export class ProfileSession {
       child.stderr?.on("data", (d: Buffer) => this.emitter.emit("stderr", d));
     }
     child.once("exit", (code, signal) => void this.onMainExit(code, signal));
+    if (this.opts.endWithHost && child.pid !== undefined) this.watchdog = startHostWatchdog(child.pid, this.runDir);
     if (child.pid !== undefined) this.sampler.watch(child.pid);
     this.sampler.start();
     this.pollTimer = setInterval(() => this.tick(), POLL_MS);
@@ -202,9 +210,23 @@ export class ProfileSession {
 
   private tick(): void {
     this.tailer.poll();
-    for (const pid of this.model.livePids()) this.sampler.watch(pid);
+    this.watchReported();
     for (const name of this.model.sharedMemoryNames()) this.sampler.trackShm(name);
     this.maybeEmitUpdate(false);
+  }
+
+  /**
+   * Hands the sampler the processes the harness reported that it does not track yet (it checks the
+   * identity of those it tracks on every tick, so a reused pid shows up here once the old process
+   * is gone). A pid it could not track (gone, beyond maxProcesses) is retried once a second.
+   */
+  private watchReported(): void {
+    const now = Date.now();
+    for (const pid of this.model.livePids()) {
+      if (this.sampler.tracking(pid) || (this.watchRetryAt.get(pid) ?? 0) > now) continue;
+      if (this.sampler.watch(pid)) this.watchRetryAt.delete(pid);
+      else this.watchRetryAt.set(pid, now + WATCH_RETRY_MS);
+    }
   }
 
   private maybeEmitUpdate(force: boolean): void {
@@ -227,6 +249,7 @@ export class ProfileSession {
       this.tailer.poll();
     }
     if (this.stopRequested) this.signalTree("SIGKILL");
+    this.watchdog?.release();
     this.sampler.finish();
     this.cleanupTimers();
     this.tailer.finish();
@@ -240,29 +263,13 @@ export class ProfileSession {
 
   /** Processes of this run that are still alive (found by the run's env marker and by the tree). */
   private stragglers(): number[] {
-    const pids = new Set<number>(pidsWithEnv(`WMPROF_RUN_DIR=${this.runDir}`));
-    for (const p of this.model.livePids()) if (p !== this.child.pid && isAlive(p)) pids.add(p);
-    return [...pids].filter((p) => isAlive(p));
+    return runStragglers(this.child.pid, this.runDir, this.model.livePids());
   }
 
   private signalTree(sig: NodeJS.Signals): void {
     const root = this.child?.pid;
     if (root === undefined) return;
-    const pids = new Set<number>([root, ...descendants(root), ...this.stragglers()]);
-    if (this.opts.stdio === "pipe") {
-      try {
-        process.kill(-root, sig);
-      } catch {
-        /* group gone */
-      }
-    }
-    for (const pid of pids) {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        /* already gone */
-      }
-    }
+    signalRun(root, this.runDir, sig, { group: this.opts.stdio === "pipe", known: this.model.livePids() });
   }
 
   private buildProfile(live: boolean): Profile {

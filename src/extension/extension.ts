@@ -8,6 +8,7 @@ import { registerCommands } from "./commands";
 import { CommandId } from "./commandIds";
 import { Config } from "./config";
 import { EditorHints } from "./hints";
+import { offerInterruptedRuns } from "./interrupted";
 import { Launcher, RUNNING_CONTEXT_KEY } from "./launcher";
 import { ProfilePanel, registerProfilePanelSerializer } from "./panel";
 
@@ -47,16 +48,17 @@ export function activate(context: vscode.ExtensionContext): void {
     CommandId.Stop,
   );
 
+  const showProfile = (profile: Profile): void => {
+    lastProfile = profile;
+    panel().showProfile(profile, { live: false });
+    hints.show(profile);
+  };
   registerCommands(context, {
     config,
     launcher,
     hints,
     lastProfile: () => lastProfile,
-    showProfile: (profile) => {
-      lastProfile = profile;
-      panel().showProfile(profile, { live: false });
-      hints.show(profile);
-    },
+    showProfile,
     showComparison: (profiles) => {
       panel().showComparison(profiles);
     },
@@ -72,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ProfilePanel.onDidRequestOpenSite(({ file, line }) => void openSite(file, line)),
   );
   void vscode.commands.executeCommand("setContext", RUNNING_CONTEXT_KEY, false);
+  if (vscode.workspace.isTrusted) void offerInterruptedRuns(showProfile);
 }
 
 /** Opens a call site from the panel, beside the panel, with the line selected. */

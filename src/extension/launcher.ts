@@ -113,6 +113,7 @@ export class Launcher implements vscode.Disposable {
             tracemalloc: req.settings.tracemalloc,
             maxProcesses: req.settings.maxProcesses,
             stdio: "pipe",
+            endWithHost: true,
           };
           this.output.appendLine(`▶ ${python.executable} ${[req.script, ...req.args].join(" ")}  (${python.version.startsWith("v") ? "Node.js" : "Python"} ${python.version}, cwd ${req.cwd})`);
           const s = await ProfileSession.start(opts);

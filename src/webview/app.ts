@@ -5,6 +5,7 @@
 import {
   WEBVIEW_PROTOCOL_VERSION, isHostToWebviewMessage, type AnyView, type HostToWebviewMessage, type ProfileView, type SiteRef,
 } from "../protocol/webview";
+import { timeAxisEnd } from "../core/view/axis";
 import { applyProfileViewDelta, deltaSections } from "../core/view/delta";
 import { applyThemeDefaults } from "./charts";
 import { h, replaceChildren, text } from "./dom";
@@ -37,14 +38,6 @@ function countValues(view: AnyView): number {
   for (const s of view.memory.series) n += s.t.length * 5;
   n += view.copies.timeline.t.length * (view.copies.timeline.channels.length + 1);
   return n;
-}
-
-function xMaxOf(view: ProfileView): number {
-  let x = view.totals.wallMs;
-  for (const s of view.memory.series) x = Math.max(x, s.t[s.t.length - 1] ?? 0);
-  const tl = view.copies.timeline;
-  if (tl.t.length > 0) x = Math.max(x, (tl.t[tl.t.length - 1] as number) + tl.bucketMs);
-  return x;
 }
 
 export class App {
@@ -188,7 +181,7 @@ export class App {
   private renderProfile(view: ProfileView, sections: Set<string>): void {
     let ui = this.profileUi;
     if (!ui) { ui = this.buildProfileUi(); sections = ALL_SECTIONS; }
-    const xMax = xMaxOf(view);
+    const xMax = timeAxisEnd(view);
     if (sections.has("meta")) ui.header.updateMeta(view.meta);
     if (sections.has("totals") || sections.has("meta")) ui.header.updateTotals(view.totals, view.meta);
     if (sections.has("memory") || sections.has("meta") || sections.has("totals")) ui.memory.update(view.memory, view.meta, xMax);

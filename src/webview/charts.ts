@@ -1,11 +1,14 @@
-/** Chart.js 4, tree-shaken to what the panel draws; no animations (updates arrive at ≤ 4 Hz). */
+/**
+ * Chart.js 4, tree-shaken to what the panel draws; no animations (updates arrive at ≤ 4 Hz). Line
+ * charts draw their lines and areas themselves (linePlot.ts), so no Filler plugin.
+ */
 import {
-  BarController, BarElement, CategoryScale, Chart, Filler, Legend, LinearScale, LineController, LineElement,
+  BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement,
   PointElement, Tooltip, type ChartConfiguration, type ChartOptions,
 } from "chart.js";
 import type { Theme } from "./theme";
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, BarController, BarElement, Filler, Legend, Tooltip);
+Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, BarController, BarElement, Legend, Tooltip);
 
 export { Chart };
 

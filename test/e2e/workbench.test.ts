@@ -27,6 +27,15 @@ function makeWorkspace(name: string, settings: Record<string, unknown>): string 
   return ws;
 }
 
+function parentPid(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 function putLine(script: string, marker = "# PUT_LINE"): number {
   return readFileSync(script, "utf8").split("\n").findIndex((l) => l.includes(marker)) + 1;
 }
@@ -240,6 +249,35 @@ describe("Worker Memory in VS Code (code-server)", { timeout: 30 * 60_000 }, () 
       } finally {
         writeFileSync(settings, before);
       }
+    }));
+
+  // Last in this suite: it kills the extension host.
+  it("the extension host killed mid-run: the watchdog ends the run, the next host offers the recovered profile", () =>
+    wb.step("host-killed", async () => {
+      await wb.openFile("long_run.py");
+      await wb.runCommand("Worker Memory: Profile Current File");
+      const pids = await waitFor("the script and its workers to run", () => {
+        const p = processesWithMarker(MARKER);
+        return p.length >= 4 ? p : undefined;
+      });
+      // The script's main process is the one whose parent is not part of the run: the extension host.
+      const host = pids.map(parentPid).find((pp) => pp !== undefined && !pids.includes(pp));
+      assert.ok(host, "the script's parent");
+      assert.match(readFileSync(`/proc/${host}/cmdline`, "utf8"), /extensionHost/, "the script's parent is the extension host");
+      process.kill(host, "SIGKILL");
+      await waitFor("every process of the run to end", () => processesWithMarker(MARKER).length === 0 || undefined);
+
+      // A new extension host (the window reloaded) offers what the run measured.
+      await wb.page.reload();
+      await wb.page.locator(".part.statusbar").waitFor({ state: "visible" });
+      await wb.openFile("queue_copy.py"); // a Python file activates the extension
+      const offer = wb.notification(/was interrupted when the extension host stopped/);
+      await offer.first().waitFor({ state: "visible" });
+      await wb.screenshot("host-killed-offer");
+      await offer.first().locator(".monaco-button", { hasText: "Open Recovered Profile" }).click();
+      const view = wb.webview();
+      await waitFor("the recovered profile's processes", async () => Number(await totalText(view, "processes")) >= 4 || undefined);
+      assert.notEqual(await totalText(view, "sent"), formatBytes(0), "the queue traffic measured before the host died");
     }));
 });
 

@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, runCli, workspace } from "../support/cli";
@@ -87,6 +87,79 @@ if __name__ == "__main__":
   assert.ok(p.processes.length >= 5, "workers of both phases");
   assert.ok(p.copies.length > 0);
 });
+/** Live (non-zombie) processes whose environ or command line contains `needle`. */
+function processesWith(needle: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const hit = ["environ", "cmdline"].some((f) => readFileSync(`/proc/${name}/${f}`).includes(needle));
+      if (hit && safeStat(name) !== "Z") out.push(Number(name));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/** Starts test/reliability/fixtures/session-host.ts (a run started the way the extension starts it). */
+function sessionHost(script: string, cwd: string, mode: "wait" | "finish"): { child: ChildProcess; line: (n: number) => Promise<string>; exited: Promise<unknown> } {
+  const child = spawn(process.execPath, ["--import", "tsx", join(__dirname, "fixtures", "session-host.ts"), "python3", script, cwd, mode], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  const exited = new Promise((r) => child.once("exit", r));
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  const line = async (n: number): Promise<string> => {
+    await waitFor(() => out.split("\n").length > n);
+    return out.split("\n")[n - 1]!;
+  };
+  return { child, line, exited };
+}
+
+test("the extension host killed mid-run: its watchdog ends every process of the run, the run folder is kept for recover", { timeout: 180_000 }, async () => {
+  const dir = workspace({
+    "hosted.py": `${WORK}
+import os, signal, time, multiprocessing as mp
+def stubborn():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # only SIGTERM/SIGKILL end it
+    while True: time.sleep(0.05)
+if __name__ == "__main__":
+    work()
+    mp.get_context("fork").Process(target=stubborn).start()
+    open("started", "w").close()
+    while True: time.sleep(0.05)
+`,
+  });
+  const host = sessionHost(join(dir, "hosted.py"), dir, "wait");
+  const [root, runDir] = (await host.line(1)).split(" ") as [string, string];
+  await waitFor(() => existsSync(join(dir, "started")));
+  const marker = `WMPROF_RUN_DIR=${runDir}`;
+  assert.ok(processesWith(marker).length >= 2, "the script and its stubborn child run");
+  const watchdogs = processesWith(runDir).filter((p) => readFileSync(`/proc/${p}/cmdline`, "utf8").includes("watchdog.js"));
+  assert.equal(watchdogs.length, 1, "one watchdog guards the run");
+  host.child.kill("SIGKILL");
+  await waitFor(() => processesWith(marker).length === 0 && !alive(Number(root)));
+  await waitFor(() => watchdogs.every((p) => !alive(p) || safeStat(String(p)) === "Z"));
+  assert.ok(existsSync(runDir), "the run folder is kept when the host dies");
+  const rec = await runCli(["recover", runDir, "--out", join(dir, "rec.json")], { cwd: dir });
+  assert.equal(rec.code, 0, rec.stderr);
+  const p = JSON.parse(readFileSync(join(dir, "rec.json"), "utf8"));
+  assert.equal(p.complete, false);
+  assert.ok(p.processes.length >= 5, "main, pool workers, the queue child and the stubborn child");
+  assert.ok(p.copies.length > 0, "what was measured before the host died is in the profile");
+});
+
+test("a run the extension finishes normally: the watchdog exits and touches nothing", { timeout: 120_000 }, async () => {
+  const dir = workspace({ "quick.py": `${WORK}
+if __name__ == "__main__":
+    work()
+` });
+  const host = sessionHost(join(dir, "quick.py"), dir, "finish");
+  const [, runDir] = (await host.line(1)).split(" ") as [string, string];
+  assert.equal(await host.line(2), "done 0");
+  await waitFor(() => processesWith(runDir).length === 0);
+  await host.exited;
+});
+
 function safeStat(pid: string): string {
   try {
     return readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2] ?? "";

@@ -23,8 +23,8 @@ describe("extension manifest", () => {
     }
   });
 
-  it("activates on commands implicitly and on panel restore, never at startup", () => {
-    assert.deepEqual(pkg.activationEvents, [`onWebviewPanel:${PANEL_VIEW_TYPE}`]);
+  it("activates on commands implicitly, on panel restore and with a Python file (to offer an interrupted run), never at startup", () => {
+    assert.deepEqual(pkg.activationEvents, [`onWebviewPanel:${PANEL_VIEW_TYPE}`, "onLanguage:python"]);
     assert.equal(pkg.main, "./dist/extension.js");
   });
 

@@ -26,7 +26,7 @@ interface FakeProcess {
   anon?: number;
   hwm?: number;
   /** smaps_rollup figures in kB; absent = no smaps_rollup file (old kernel). */
-  smaps?: { rss?: number; pss: number; pssShmem?: number; sc: number; sd: number; pc: number; pd: number; swap?: number };
+  smaps?: { rss?: number; pss: number; pssAnon?: number; pssShmem?: number; sc: number; sd: number; pc: number; pd: number; swap?: number };
   /** false: no status file (statm only) */
   status?: boolean;
   statm?: [resident: number, shared: number];
@@ -62,6 +62,7 @@ class FakeProcTree {
       writeFileSync(
         join(dir, "smaps_rollup"),
         `00400000-7fff00000000 ---p 00000000 00:00 0  [rollup]\nRss: ${s.rss ?? p.rss} kB\nPss: ${s.pss} kB\n` +
+          (s.pssAnon !== undefined ? `Pss_Anon: ${s.pssAnon} kB\n` : "") +
           `Pss_Shmem: ${s.pssShmem ?? 0} kB\nShared_Clean: ${s.sc} kB\nShared_Dirty: ${s.sd} kB\n` +
           `Private_Clean: ${s.pc} kB\nPrivate_Dirty: ${s.pd} kB\nSwap: ${s.swap ?? 0} kB\n`,
       );
@@ -624,6 +625,168 @@ test("faults that were allocation churn, not copies, are learned at the next rea
     tree.update(101, { minflt: 20_100 }); // 40 MB of faults again
     tick(5);
     assert.equal(s.seriesByPid().get(101)?.samples.at(-1)?.privateDirty, (1024 + 4000 + 4000) * KiB, "now counted at the measured 10 %");
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("a child's read that shows it copied what it shared re-reads its parent, whatever the smaps budget says", () => {
+  const tree = new FakeProcTree();
+  try {
+    // parent and fork child share 100 MB (n = 2)
+    const shared = { sc: 0, sd: 102_400, pc: 0, pd: 1024, pss: 51_200 + 1024, rss: 103_424 };
+    tree.set(100, { ppid: 1, rss: 103_424, anon: 103_424, minflt: 100, smaps: shared });
+    tree.set(101, { ppid: 100, rss: 103_424, anon: 103_424, minflt: 100, smaps: shared });
+    const { s, tick } = sampler(tree, { smapsBudget: 0 });
+    s.watch(100);
+    tick();
+    assert.equal(s.stats().smapsReads, 2);
+    // the child copies 40 MB: its faults make it a suspect (re-read at once); the kernel now says
+    // those pages are private to each of them
+    const after = { sc: 0, sd: 62_400, pc: 0, pd: 41_024, pss: 52_224 + 20_000, rss: 103_424 };
+    tree.update(101, { minflt: 10_100, smaps: after });
+    tree.update(100, { smaps: after });
+    tick();
+    assert.equal(s.stats().smapsReads, 4, "the child, then its parent, although nothing of its own moved");
+    const parent = s.seriesByPid().get(100)?.samples.at(-1);
+    assert.equal(parent?.privateDirty, 41_024 * KiB);
+    assert.equal(parent?.pss, (52_224 + 20_000) * KiB);
+    tick();
+    assert.equal(s.stats().smapsReads, 4, "and then it rests");
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("a parent read in the tick its children copied is not also credited for those copies", () => {
+  const tree = new FakeProcTree();
+  try {
+    const shared = { sc: 0, sd: 102_400, pc: 0, pd: 1024, pss: 51_200 + 1024, rss: 103_424 };
+    tree.set(100, { ppid: 1, rss: 103_424, anon: 103_424, minflt: 100, smaps: shared });
+    tree.set(101, { ppid: 100, rss: 103_424, anon: 103_424, minflt: 100, smaps: shared });
+    const { s, tick } = sampler(tree, { smapsBudget: 0 });
+    s.watch(100);
+    tick(300);
+    // the child copies 20 MB (an estimate, not re-read); in the same tick the parent forks again,
+    // so it is re-read, and its read already holds the pages the child's copies made private
+    tree.update(101, { minflt: 5100 });
+    tree.update(100, { smaps: { sc: 0, sd: 82_400, pc: 0, pd: 21_024, pss: 52_224 + 10_000, rss: 103_424 } });
+    tree.set(102, { ppid: 100, rss: 1000, smaps: { pss: 1000, sc: 0, sd: 0, pc: 0, pd: 1000 } });
+    tick(300);
+    assert.equal(s.stats().smapsReads, 4, "the new child and the parent, not the first child");
+    const by = s.seriesByPid();
+    assert.equal(by.get(100)?.samples.at(-1)?.pss, (52_224 + 10_000) * KiB, "the parent's read, no credit on top");
+    assert.equal(by.get(101)?.samples.at(-1)?.pss, (52_224 + 20_000 - 10_000) * KiB, "+1 − 1/2 per copied page");
+    // later copies are credited as before
+    tree.update(101, { minflt: 6124 }); // 4 MB more
+    tick(300);
+    assert.equal(s.seriesByPid().get(100)?.samples.at(-1)?.pss, (52_224 + 10_000 + 2048) * KiB);
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("a fork child's first read takes its share of the inherited pages from the parent until the parent's re-read", () => {
+  const tree = new FakeProcTree();
+  try {
+    // every smaps read "costs" 10 ms on the injected clock: 100 × that keeps the parent from being re-read at once
+    let clock = 0;
+    let t = 1_700_000_000_000;
+    const fs = tree.fs();
+    const costly: ProcFs = {
+      ...fs,
+      open: (path) => {
+        if (path.endsWith("smaps_rollup")) clock += 10;
+        return fs.open(path);
+      },
+    };
+    const s = new MemorySampler({ procRoot: tree.root, platform: "linux", fs: costly, now: () => t, clock: () => clock, pageSize: 4096, smapsBudget: 0 });
+    const step = () => {
+      clock += 300;
+      t += 300;
+      s.sampleOnce();
+    };
+    tree.set(100, { ppid: 1, rss: 102_400, anon: 102_400, smaps: { pss: 102_400, pssAnon: 102_400, sc: 0, sd: 0, pc: 0, pd: 102_400 } });
+    s.watch(100);
+    step();
+    // fork: the child shares all 100 MB with its parent; the parent's figures are 300 ms old
+    tree.set(101, { ppid: 100, rss: 102_400, anon: 102_400, smaps: { pss: 51_200, pssAnon: 51_200, sc: 0, sd: 102_400, pc: 0, pd: 0 } });
+    tree.update(100, { smaps: { pss: 51_200, pssAnon: 51_200, sc: 0, sd: 102_400, pc: 0, pd: 0 } });
+    step();
+    assert.equal(s.stats().smapsReads, 2, "the child's first read; the parent waits for 100 × its cost");
+    const parent = s.seriesByPid().get(100)?.samples.at(-1);
+    assert.equal(parent?.pss, 51_200 * KiB, "half of the 100 MB is the child's now");
+    assert.ok((parent?.uss ?? 0) <= (parent?.pss ?? 0), "USS never above PSS");
+    assert.equal(s.peakSums().pss, 102_400 * KiB, "Σ PSS did not count the inherited pages twice");
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("descriptors: kept open up to maxOpenFds, beyond that opened for each read; none left once processes exit or stop()", () => {
+  const tree = new FakeProcTree();
+  try {
+    for (let i = 0; i < 6; i++) tree.set(200 + i, { ppid: 1, rss: 1000 + i, smaps: { pss: 900, sc: 0, sd: 0, pc: 0, pd: 900 } });
+    const fs = tree.fs();
+    const open = new Set<number>();
+    let opens = 0;
+    const counted: ProcFs = {
+      ...fs,
+      open: (path) => {
+        const fd = fs.open(path);
+        open.add(fd);
+        opens++;
+        return fd;
+      },
+      close: (fd) => {
+        open.delete(fd);
+        fs.close(fd);
+      },
+    };
+    let clock = 0;
+    const s = new MemorySampler({ procRoot: tree.root, platform: "linux", fs: counted, clock: () => clock, discover: false, maxOpenFds: 4 });
+    for (let i = 0; i < 6; i++) s.watch(200 + i);
+    for (let i = 0; i < 5; i++) {
+      clock += 600; // status is due too
+      s.sampleOnce();
+      assert.ok(open.size <= 4, `${open.size} descriptors open`);
+    }
+    for (const x of s.series()) assert.equal(x.samples.length, 5, `pid ${x.pid} sampled every tick`);
+    assert.equal(s.stats().errors, 0);
+    const before = opens;
+    clock += 50;
+    s.sampleOnce();
+    assert.ok(opens - before >= 2, "the processes without kept descriptors open their files per read");
+    // three exit: their kept descriptors are closed
+    for (let i = 0; i < 3; i++) tree.dead.add(200 + i);
+    clock += 50;
+    s.sampleOnce();
+    assert.equal(s.stats().live, 3);
+    s.stop();
+    assert.equal(open.size, 0, "stop() releases the rest");
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("discovery keeps each children file open and re-reads it", () => {
+  const tree = new FakeProcTree();
+  try {
+    tree.set(100, { ppid: 1, rss: 1000 });
+    tree.set(101, { ppid: 100, rss: 1000 });
+    mkdirSync(join(tree.root, "100/task/100"), { recursive: true });
+    mkdirSync(join(tree.root, "101/task/101"), { recursive: true });
+    writeFileSync(join(tree.root, "100/task/100/children"), "101 ");
+    writeFileSync(join(tree.root, "101/task/101/children"), "");
+    const { s, tick, fs } = sampler(tree);
+    s.watch(100);
+    tick(300);
+    tree.set(102, { ppid: 100, rss: 1000 });
+    writeFileSync(join(tree.root, "100/task/100/children"), "101 102 ");
+    tick(300);
+    assert.deepEqual(s.series().map((x) => x.pid).sort(), [100, 101, 102]);
+    const childrenOpens = fs.opens.filter((p) => p.endsWith("/children") && p.startsWith("/100/"));
+    assert.equal(childrenOpens.length, 2, "the probe, then one descriptor re-read at every discovery");
   } finally {
     tree.cleanup();
   }

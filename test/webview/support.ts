@@ -102,17 +102,30 @@ export async function watchedPage(context: BrowserContext): Promise<Watched> {
   };
 }
 
-/** Number of non-transparent pixels in a canvas (a drawn chart has thousands). */
-export function canvasInk(page: Page, selector: string): Promise<number> {
-  return page.$eval(selector, (el) => {
+/**
+ * Number of non-transparent pixels of a chart (a drawn chart has thousands), or with "red" of
+ * opaque, pure-red ones: its canvas and the canvases stacked over it in its box (the latest points
+ * of a line chart are on an overlay, src/webview/linePlot.ts).
+ */
+export function canvasInk(page: Page, selector: string, color: "any" | "red" = "any"): Promise<number> {
+  return page.$eval(selector, (el, color) => {
     const c = el as HTMLCanvasElement;
-    const ctx = c.getContext("2d");
-    if (!ctx || c.width === 0 || c.height === 0) return 0;
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    if (c.width === 0 || c.height === 0) return 0;
+    const all = c.parentElement?.classList.contains("wm-chart-box") ? Array.from(c.parentElement.querySelectorAll("canvas")) : [c];
+    const out = document.createElement("canvas");
+    out.width = c.width;
+    out.height = c.height;
+    const ctx = out.getContext("2d");
+    if (!ctx) return 0;
+    for (const layer of all) if (layer.width === c.width && layer.height === c.height) ctx.drawImage(layer, 0, 0);
+    const d = ctx.getImageData(0, 0, out.width, out.height).data;
     let n = 0;
-    for (let i = 3; i < d.length; i += 4) if ((d[i] as number) > 0) n++;
+    for (let i = 0; i < d.length; i += 4) {
+      if (color === "any" ? (d[i + 3] as number) > 0
+        : (d[i] as number) > 200 && (d[i + 1] as number) < 60 && (d[i + 2] as number) < 60 && (d[i + 3] as number) > 200) n++;
+    }
     return n;
-  });
+  }, color);
 }
 
 /** Writes an HTML file under test-artifacts and returns its file:// URL. */

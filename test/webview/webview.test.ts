@@ -41,17 +41,14 @@ const posted = (page: Page) => page.evaluate(() => (window as unknown as { __pos
 const send = (page: Page, m: HostToWebviewMessage) => page.evaluate((msg) => window.postMessage(msg, "*"), m);
 const clearPosted = (page: Page) => page.evaluate(() => { (window as unknown as { __posted: unknown[] }).__posted.length = 0; });
 
+/** The chart's ink once it has at least `min` pixels, or after 30 s whatever it has. */
 async function waitInk(page: Page, selector: string, min = 500): Promise<number> {
-  await page.waitForFunction(({ sel, min }) => {
-    const c = document.querySelector(sel) as HTMLCanvasElement | null;
-    const ctx = c?.getContext("2d");
-    if (!c || !ctx || c.width === 0 || c.height === 0) return false;
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 3; i < d.length; i += 4) if ((d[i] as number) > 0) n++;
-    return n >= min;
-  }, { sel: selector, min });
-  return canvasInk(page, selector);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const n = await canvasInk(page, selector);
+    if (n >= min || Date.now() > deadline) return n;
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(r)));
+  }
 }
 
 describe("webview app in Chromium (panel page)", () => {
@@ -88,13 +85,7 @@ describe("webview app in Chromium (panel page)", () => {
     assert.deepEqual(await posted(page), [{ type: "ready", v: WEBVIEW_PROTOCOL_VERSION, revision: null }]);
     await send(page, snapshot(early));
     for (const id of ["#wm-memory-chart", "#wm-copies-chart", "#wm-sites-chart"]) assert.ok(await waitInk(page, id) > 500, id);
-    const red = await page.$eval("#wm-memory-chart", (el) => {
-      const c = el as HTMLCanvasElement;
-      const d = (c.getContext("2d") as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height).data;
-      let n = 0;
-      for (let i = 0; i < d.length; i += 4) if ((d[i] as number) > 200 && (d[i + 1] as number) < 60 && (d[i + 2] as number) < 60 && (d[i + 3] as number) > 200) n++;
-      return n;
-    });
+    const red = await canvasInk(page, "#wm-memory-chart", "red");
     assert.ok(red > 50, `--vscode-charts-blue drawn (${red} red pixels)`);
     assert.equal(await page.textContent("#wm-title"), "pool_demo.py");
     assert.equal(await page.textContent("#wm-status-badge"), "Live");
@@ -205,6 +196,27 @@ describe("webview app in Chromium (panel page)", () => {
     assert.equal(await page.isDisabled("#wm-mode-pss"), true);
     await page.check("#wm-mode-breakdown");
     assert.ok(await waitInk(page, "#wm-memory-chart") > 500);
+    await noProblems();
+  });
+
+  it("shows the values of the point under the pointer in a tooltip", async () => {
+    const page = w.page;
+    await send(page, snapshot(final));
+    await page.waitForFunction(() => document.querySelector("#wm-status-badge")?.textContent === "Complete");
+    await page.check("#wm-mode-breakdown");
+    const chart = page.locator("#wm-memory-chart");
+    await chart.scrollIntoViewIfNeeded();
+    const box = await chart.boundingBox();
+    assert.ok(box);
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    const tip = page.locator("#memory .wm-tip");
+    await tip.waitFor({ state: "visible" });
+    const text = (await tip.textContent()) ?? "";
+    // A time, then a process's USS and its shared part (the two lines of one process).
+    assert.match(text, /^\d[\d.]* s/);
+    assert.ok(final.memory.series.some((s) => text.includes(`${s.label}: `) && text.includes(`${s.label} · shared: `)), text);
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height + 40);
+    await tip.waitFor({ state: "hidden" });
     await noProblems();
   });
 

@@ -18,12 +18,12 @@ import sys
 import gc
 import atexit
 import _thread
-from time import perf_counter_ns as _pc, time as _time
+from time import perf_counter as _pc, time as _time
 
 PROTOCOL_VERSION = 1
 HARNESS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-FLUSH_NS = 250_000_000  # aggregates at most every 250 ms; heap samples at most 4 Hz
+FLUSH_S = 0.25  # aggregates at most every 250 ms; heap samples at most 4 Hz
 BIG = 65536  # messages >= 64 KiB also get an individual `big` event
 
 # Channel ids (index into CHANNELS). 1..5 double as classification priorities of stdlib frames:
@@ -79,7 +79,7 @@ class _State(object):
         self.in_start = 0  # > 0 while this process is inside BaseProcess.start()
         self.hooks = False
         self.tracemalloc = False
-        self.last_heap = 0
+        self.last_heap = 0.0
         self.pending = []  # lines waiting for the next flush (big events)
         self.lock = _thread.RLock()
         self.cwd = os.getcwd()  # to make relative code filenames absolute even after chdir()
@@ -90,15 +90,19 @@ _st = _State()
 # Per slot, one preallocated record mutated in place (a list):
 #   [0 .. 11]  one per size bucket: (messages << 64) + bytes, so that a message costs a single
 #              `r[bucket] += n + ONE` (count and bytes split again at flush time);
-#   I_NS       (un)pickling ns of the timed messages, I_TIMED how many were timed (see the hot
-#              paths in _mp: busy sites are timed one message in 16);
-#   I_TLAST    perf_counter_ns of the last timed message;  I_SLOT  the slot's own index.
+#   I_SEC      (un)pickling seconds of the timed messages, I_TIMED how many were timed (see the
+#              hot paths in _mp: busy sites are timed one message in 16);
+#   I_TLAST    perf_counter() of the last timed message;  I_SLOT  the slot's own index.
+# The timing fields (and _FLUSHED) are floats on purpose: a float comes from CPython's free list,
+# while replacing a long-lived int frees a heap block allocated long ago. Such a block, freed in
+# a pool the user's data has filled meanwhile, puts that pool at the head of its size class, and
+# the user's short-lived ints then bounce between two pools on every allocation: measured +12-14 %
+# CPU on a Pool worker's integer loop (bench (d)), from one int held across each task's unpickling.
 R = []
 ONE = 1 << 64
 MASK = ONE - 1
-I_NS, I_TIMED, I_TLAST, I_SLOT = HIST_LEN, HIST_LEN + 1, HIST_LEN + 2, HIST_LEN + 3
-REC_LEN = HIST_LEN + 4
-_FLUSHED = []  # per slot: count at the last flush
+I_SEC, I_TIMED, I_TLAST, I_SLOT = HIST_LEN, HIST_LEN + 1, HIST_LEN + 2, HIST_LEN + 3
+_FLUSHED = []  # per slot: count at the last flush (a float, see above)
 SLOT_KEY = []  # per slot: (site, chdir)
 SLOT_OF = {}  # (site + 1) * 16 + chdir -> slot
 # The slow path's site cache: chdir (channel * 2 + direction) -> {id(code): (code, {f_lasti:
@@ -107,7 +111,7 @@ SLOT_OF = {}  # (site + 1) * 16 + chdir -> slot
 SITE_CACHE = [{} for _ in range(16)]
 FILE_CLS = {}  # co_filename -> frame class (str keys: their hash is cached)
 _STRING_CLS = {}  # id(code) of "<string>" code -> (code, class)
-NEXT_FLUSH = [0]  # perf_counter_ns deadline of the next aggregate flush
+NEXT_FLUSH = [0.0]  # perf_counter() deadline of the next aggregate flush
 SITES = []  # site id -> (file, line, function)
 _SITE_OF = {}  # (file, line, function) -> site id
 _SITE_SENT = []  # site id -> defined in this pid's log yet
@@ -248,14 +252,15 @@ def event(kind, body, site=-1):
         pass
 
 
-def queue_big(slot, n, ns):
-    """A message >= 64 KiB: queued, written with the next flush (<= 250 ms). ns < 0: the message
-    was not timed (sampling); its slot's mean is used."""
+def queue_big(slot, n, sec):
+    """A message >= 64 KiB: queued, written with the next flush (<= 250 ms). sec < 0: the
+    message was not timed (sampling); its slot's mean is used."""
     if slot < 0:
         return
-    if ns < 0:
-        r = R[slot]
-        ns = r[I_NS] // r[I_TIMED] if r[I_TIMED] else 0
+    r = R[slot]
+    if sec < 0:
+        sec = r[I_SEC] / r[I_TIMED] if r[I_TIMED] else 0.0
+    ns = int(sec * 1e9)
     try:
         site, chdir = SLOT_KEY[slot]
         with _st.lock:
@@ -335,8 +340,8 @@ def slot_ns(r, count):
     messages' total scaled to the message count."""
     timed = r[I_TIMED]
     if timed >= count or not timed:
-        return r[I_NS]
-    return r[I_NS] * count // timed
+        return int(r[I_SEC] * 1e9)
+    return int(r[I_SEC] * 1e9 * count / timed)
 
 
 def flush(now=0, final=False, block=False):
@@ -346,7 +351,7 @@ def flush(now=0, final=False, block=False):
     st = _st
     if not now:
         now = _pc()
-    NEXT_FLUSH[0] = now + FLUSH_NS
+    NEXT_FLUSH[0] = now + FLUSH_S
     if not st.active:
         return
     if not st.lock.acquire(final or block):
@@ -361,7 +366,7 @@ def flush(now=0, final=False, block=False):
             hist = [v >> 64 for v in r[:HIST_LEN]]
             c = sum(hist)
             if c != _FLUSHED[i]:
-                _FLUSHED[i] = c
+                _FLUSHED[i] = float(c)
                 site, chdir = SLOT_KEY[i]
                 if site >= 0 and not _SITE_SENT[site]:
                     out.append(site_line(site))
@@ -371,7 +376,7 @@ def flush(now=0, final=False, block=False):
                     ",".join([str(x) for x in hist])))
         if rows:
             out.append('{"e":"agg","pid":%d,"t":%d,"rows":[%s]}\n' % (st.pid, _now_ms(), ",".join(rows)))
-        if final or now - st.last_heap >= FLUSH_NS:
+        if final or now - st.last_heap >= FLUSH_S:
             st.last_heap = now
             out.append(_heap_line())
         if out or st.pending or not st.hello_done:
@@ -521,9 +526,8 @@ def slot(site, chdir):
             if s is None:
                 s = len(R)
                 SLOT_KEY.append((site, chdir))
-                _FLUSHED.append(0)
-                rec = [0] * REC_LEN
-                rec[I_SLOT] = s
+                _FLUSHED.append(0.0)
+                rec = [0] * HIST_LEN + [0.0, 0.0, 0.0, s]
                 R.append(rec)  # last: a flush that sees it sees the rest
                 SLOT_OF[key] = s
     return s
@@ -543,10 +547,9 @@ def user_slot(code, f, chdir):
 
 def _reset_counters():
     for i in range(len(_FLUSHED)):
-        _FLUSHED[i] = 0
+        _FLUSHED[i] = 0.0
     for r in R:
-        for j in range(I_SLOT):
-            r[j] = 0
+        r[:I_SLOT] = [0] * HIST_LEN + [0.0, 0.0, 0.0]
     for i in range(len(_SITE_SENT)):
         _SITE_SENT[i] = False
 
@@ -719,8 +722,8 @@ def _after_fork_child():
         st.role = None
         st.name = None
         st.pending = []
-        st.last_heap = 0
-        NEXT_FLUSH[0] = 0
+        st.last_heap = 0.0
+        NEXT_FLUSH[0] = 0.0
         _reset_counters()
         if parent_role == "forkserver":
             st.pending_role = "worker"

@@ -2,15 +2,19 @@
 
 Every pickled payload crosses ``reduction.ForkingPickler.dumps`` / ``loads`` (Queue, SimpleQueue,
 JoinableQueue, Pipe/Connection, Pool tasks and results, ProcessPoolExecutor calls and results,
-Manager proxy calls). The hooks sit there, on the class (``queues``, ``connection`` and
-``sharedctypes`` each hold their own reference to the class, never to the function), plus on
-``Connection.send`` / ``recv`` themselves, the busiest path. The channel is read from the
+Manager proxy calls). The hooks sit there, on the class (``connection`` and ``sharedctypes`` hold
+their own reference to the class, never to the function), and, on the busy paths, closer to the
+user: ``Connection.send`` / ``recv`` and ``Queue.put`` / ``get`` are replaced whole (same bodies,
+accounting inline), ``queues._ForkingPickler`` is a stand-in for ``SimpleQueue.put`` / ``get``,
+and each Queue feeder thread pickles through a stand-in of its own. The channel is read from the
 standard-library frames between the hook and the first user frame; the site is that user frame.
 See "Hot paths" below for what a message costs.
 
 Payloads pickled on another thread carry their site with them:
-- ``Queue.put`` pickles in the feeder thread: ``Queue._start_thread`` swaps the buffer for a deque
-  that records the put() site next to each object and hands it to the feeder on popleft;
+- ``Queue.put`` pickles in the feeder thread: ``put()`` appends its site's record to a FIFO next
+  to the buffer (under the queue's lock; ``JoinableQueue.put`` does it through the buffer's
+  ``append``), and the feeder's pickler takes the next one for each object it pickles (the feeder
+  runs ``Queue._feed``'s code with a copy of the module's globals naming that pickler);
 - Pool: ``ApplyResult``/``IMapIterator`` record their site (they are built in the caller's
   thread), tasks and results carry the job id;
 - ProcessPoolExecutor: ``submit`` records work_id -> site before the original runs (the manager
@@ -27,29 +31,27 @@ import os
 import sys
 import collections
 from _thread import get_ident
-from time import perf_counter_ns
+from time import perf_counter
 
 from . import (
-    _st, R, ONE, REC_LEN, I_NS, I_TIMED, I_TLAST, I_SLOT, SITE_CACHE, FILE_CLS, NEXT_FLUSH,
+    _st, R, ONE, I_SEC, I_TIMED, I_TLAST, I_SLOT, SITE_CACHE, FILE_CLS, NEXT_FLUSH,
     HARNESS_DIR, CH_QUEUE, CH_POOL, CH_EXECUTOR, CH_PROCARGS, K_FEEDER, K_USER, K_STOP, BIG,
-    FLUSH_NS,
+    FLUSH_S, HIST_LEN,
     _BUCKET_OF_BITLEN, classify, file_class, code_class, user_slot, user_site, slot, flush,
     queue_big, event, js, final, _activate,
 )
 
-_pc = perf_counter_ns
+_pc = perf_counter  # float seconds: see I_SEC in __init__ for why not perf_counter_ns
 _gf = sys._getframe
 _BK = _BUCKET_OF_BITLEN
 _deque = collections.deque
 
-_FEEDER = {}  # feeder thread ident -> send slot of the object it is pickling
 _EXEC_SITES = {}  # (id(pending_work_items), work_id) -> site of submit()
 _EXEC_RESULTS = {}  # (manager thread ident, work_id) -> site, for the result coming back
 _POOL_JOBS = None  # job id -> ApplyResult / IMapIterator (weak values), created lazily
 
 
 def after_fork_child():
-    _FEEDER.clear()
     _EXEC_SITES.clear()
     _EXEC_RESULTS.clear()
     if _POOL_JOBS is not None:
@@ -71,8 +73,15 @@ def _is_wrapped(f):
     return getattr(f, "_wm_orig", None) is not None
 
 
+def _whole(f):
+    """Marks a function that replaces a standard-library one whole (its body included), for
+    profiles of the harness (bench/suite/hookprof.py)."""
+    f._wm_whole = True
+    return f
+
+
 # ------------------------------------------------------------------------------------------------
-# Specials: payloads pickled / unpickled with no user frame on the stack
+# Specials: payloads pickled / unpickled with no user frame on the stack (these return records)
 
 def _pool_site(job):
     jobs = _POOL_JOBS
@@ -83,69 +92,75 @@ def _pool_site(job):
 
 
 def _send_special(obj, ch):
-    if ch == K_FEEDER:
-        s = _FEEDER.get(get_ident())
-        return s if s is not None else slot(-1, CH_QUEUE * 2)
+    if ch == K_FEEDER:  # in a feeder thread but not by its own pickler (nested, or no records)
+        return R[slot(-1, CH_QUEUE * 2)]
     if ch == CH_POOL and type(obj) is tuple and len(obj) == 5:
-        return slot(_pool_site(obj[0]), CH_POOL * 2)
-    return slot(-1, ch * 2)
+        return R[slot(_pool_site(obj[0]), CH_POOL * 2)]
+    return R[slot(-1, ch * 2)]
 
 
 def _recv_special(obj, ch):
     if ch == CH_POOL:
         if type(obj) is tuple and len(obj) == 3:
-            return slot(_pool_site(obj[0]), CH_POOL * 2 + 1)
+            return R[slot(_pool_site(obj[0]), CH_POOL * 2 + 1)]
     elif ch == CH_EXECUTOR:
         if type(obj).__name__ == "_ResultItem":
             site = _EXEC_RESULTS.pop((get_ident(), getattr(obj, "work_id", None)), -1)
-            return slot(site, CH_EXECUTOR * 2 + 1)
-    return slot(-1, ch * 2 + 1)
+            return R[slot(site, CH_EXECUTOR * 2 + 1)]
+    return R[slot(-1, ch * 2 + 1)]
 
 
 # ------------------------------------------------------------------------------------------------
 # Hot paths
 #
-# Four hooks see every payload: Connection.send / recv (pipes, Pool task and result pipes,
-# manager connections; identical 3.8-3.13, replaced whole so that their caller is the user frame)
-# and ForkingPickler.dumps / loads (SimpleQueue, Queue.get, the Queue feeder thread, direct use).
-# Every bytecode on the common path costs ~50-100 machine instructions, so it is kept short:
+# The busy hooks: Connection.send / recv (pipes, Pool task and result pipes, manager connections)
+# and Queue.put / get, all replaced whole (their bodies are the same 3.8-3.13) so that their caller
+# is the user frame and no hook frame is added; a Queue feeder's own pickler (its site comes with
+# the object); the queues stand-in (SimpleQueue.put / get: their caller's caller is the user frame);
+# SiteDeque.append (JoinableQueue.put). ForkingPickler.dumps / loads on the class see the rest.
+# Every bytecode on the common path costs ~50-100 machine instructions, and an attribute of a
+# frame ~150, so the common path is kept short:
 #
 # - The site is found before pickling: a one-entry inline cache (a closure cell holding a tuple,
 #   replaced atomically) compares the user frame's code object and f_lasti with the previous
-#   call's and yields the slot's record. On a miss, _locate() walks the stack classifying frames
-#   by co_filename (a str key: its hash is cached; a code object's is not and costs up to
-#   0.6 us) and finds the slot through the id(code)-keyed site cache.
+#   call's and yields the slot's record. The user frame is fetched with sys._getframe(depth)
+#   directly (on 3.11+ that does not create frame objects for the frames in between). On a miss,
+#   _locate() walks the stack classifying frames by co_filename (a str key: its hash is cached;
+#   a code object's is not and costs up to 0.6 us) and finds the slot through the id(code)-keyed
+#   site cache.
 # - Counting is one `rec[bucket] += n + ONE`: each histogram bucket holds (count << 64) + bytes.
 # - Pickling time: the first message after a cache miss is timed, and so is every message while
 #   the site is not hot. A site is hot when its last timed message took < 20 us and came < 5 ms
 #   after the one before; then, while the cache keeps hitting, only one message in 16 is
 #   timed and the site's total is extrapolated from its timed messages (`slot_ns`). Timed
-#   messages also drive the 250 ms flush check.
+#   messages also drive the 250 ms flush check. Times are floats (free-listed), so that no heap
+#   block is held across the user's (un)pickling (see I_SEC in __init__).
+# - The un/timed pickle-and-count lines are repeated in each hook on purpose: a helper call
+#   would cost as much as the rest of the common path.
 #
 # Only what the common path needs, and what must be per hook, is a closure cell: every cell is
 # copied into the frame at each call and released at its end, used or not. The rest are module
 # globals (cached LOAD_GLOBAL on 3.11+). Not keyword-only defaults: those are re-filled from
-# __kwdefaults__ (a dict lookup each) on every call.
+# __kwdefaults__ (a dict lookup each) on every call; not **kwargs (a new dict every call).
 
 SKIP = 15  # untimed messages between two timed ones while a site is hot
-HOT_NS = 20_000  # ... i.e. while its last timed message took less than this
-HOT_GAP = 5_000_000  # ... and came less than this after the one before
+HOT_S = 20e-6  # ... i.e. while its last timed message took less than this
+HOT_GAP = 5e-3  # ... and came less than this after the one before
 try:  # benchmarks under valgrind (~50x slower) scale these, see bench/overhead.mjs --instructions
     _scale = float(os.environ.get("WMPROF_HOT_SCALE") or 1)
-    HOT_NS, HOT_GAP = int(HOT_NS * _scale), int(HOT_GAP * _scale)
+    HOT_S, HOT_GAP = HOT_S * _scale, HOT_GAP * _scale
 except ValueError:
     pass
-_DUMMY = [0] * REC_LEN  # counts nothing: used if the site lookup itself fails
-_DUMMY[I_SLOT] = -1
+_DUMMY = [0] * HIST_LEN + [0.0, 0.0, 0.0, -1]  # counts nothing: used if the site lookup fails
 
 
-def _locate(f, obj, d):
+def _locate(f, obj, d, ch=1):
     """(record, user frame, depth) for a payload pickled (d=0) / unpickled (d=1) below frame f,
-    the hook's caller. depth: 0 if f is the user frame, 1 if f.f_back is, else -1 (no user frame:
-    the site comes from the feeder / pool job / executor work item, or is unknown)."""
+    the hook's caller (ch: the channel the hook itself implies). depth: 0 if f is the user frame,
+    1 if f.f_back is, else -1 (no user frame: the site comes from the feeder / pool job / executor
+    work item, or is unknown)."""
     try:
         first = f
-        ch = 1
         while f is not None:
             code = f.f_code
             k = FILE_CLS.get(code.co_filename)
@@ -167,7 +182,7 @@ def _locate(f, obj, d):
                     ch = k
             f = f.f_back
         if f is None:
-            return R[(_recv_special if d else _send_special)(obj, ch)], None, -1
+            return (_recv_special if d else _send_special)(obj, ch), None, -1
         lasti = f.f_lasti
         chdir = ch * 2 + d
         e = SITE_CACHE[chdir].get(id(code))
@@ -182,9 +197,9 @@ def _locate(f, obj, d):
 def _timed(r, n, t0, t1):
     """Book-keeping of a timed message of n bytes; returns how many to leave untimed next."""
     dt = t1 - t0
-    r[I_NS] += dt
-    r[I_TIMED] += 1
-    hot = dt < HOT_NS and t1 - r[I_TLAST] < HOT_GAP
+    r[I_SEC] += dt
+    r[I_TIMED] += 1.0
+    hot = dt < HOT_S and t1 - r[I_TLAST] < HOT_GAP
     r[I_TLAST] = t1
     if n >= BIG:
         queue_big(r[I_SLOT], n, dt)
@@ -194,17 +209,17 @@ def _timed(r, n, t0, t1):
 
 
 def _untimed_big(r, n):
-    queue_big(r[I_SLOT], n, -1)
+    queue_big(r[I_SLOT], n, -1.0)
 
 
 def _make_dumps(orig):
+    """ForkingPickler.dumps for callers without a stand-in of their own (direct use)."""
     _orig = orig
     _lc = (None, None, -1, 0, _DUMMY)  # (caller code, user code, user f_lasti, depth, record)
     _k = 0  # messages to leave untimed
-    _fs = -1  # the feeder's last timed slot: it samples runs of one put() site only
 
     def dumps(cls, obj, protocol=None):
-        nonlocal _lc, _k, _fs
+        nonlocal _lc, _k
         f = _gf(1)
         lc = _lc
         u = (f.f_back if lc[3] else f) if f.f_code is lc[0] else None
@@ -214,31 +229,10 @@ def _make_dumps(orig):
                 _k -= 1
                 buf = _orig(cls, obj, protocol)
                 n = len(buf)
-                if n < 64:
-                    r[0] += n + ONE
-                else:
-                    r[_BK[n.bit_length()]] += n + ONE
-                    if n >= 65536:
-                        _untimed_big(r, n)
+                r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+                if n >= 65536:
+                    _untimed_big(r, n)
                 return buf
-        elif f.f_code is _FEED[0]:  # the Queue feeder thread, pickling for an earlier put()
-            s = _FEEDER.get(get_ident())
-            if s is None:
-                r = _locate(f, obj, 0)[0]
-            else:
-                r = R[s]
-                if _k and s == _fs:
-                    _k -= 1
-                    buf = _orig(cls, obj, protocol)
-                    n = len(buf)
-                    if n < 64:
-                        r[0] += n + ONE
-                    else:
-                        r[_BK[n.bit_length()]] += n + ONE
-                        if n >= 65536:
-                            _untimed_big(r, n)
-                    return buf
-                _fs = s
         else:
             r, u, depth = _locate(f, obj, 0)
             if depth >= 0:
@@ -254,6 +248,7 @@ def _make_dumps(orig):
 
 
 def _make_loads(orig):
+    """ForkingPickler.loads for callers without a stand-in of their own (direct use)."""
     _orig = orig
     _lc = (None, None, -1, 0, _DUMMY)
     _k = 0
@@ -267,19 +262,16 @@ def _make_loads(orig):
             r = lc[4]
             if _k:
                 _k -= 1
-                obj = _orig(data, *args, **kwargs) if (args or kwargs) else _orig(data)
+                obj = _orig(data, *args, **kwargs)
                 n = len(data)
-                if n < 64:
-                    r[0] += n + ONE
-                else:
-                    r[_BK[n.bit_length()]] += n + ONE
-                    if n >= 65536:
-                        _untimed_big(r, n)
+                r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+                if n >= 65536:
+                    _untimed_big(r, n)
                 return obj
         else:
             r = None
         t0 = _pc()
-        obj = _orig(data, *args, **kwargs) if (args or kwargs) else _orig(data)
+        obj = _orig(data, *args, **kwargs)
         t1 = _pc()
         if r is None:
             # the site of a received payload may depend on what it is (pool / executor results)
@@ -293,7 +285,11 @@ def _make_loads(orig):
     return loads
 
 
-_FEED = [None]  # code object of Queue._feed, once queues is imported
+_SENTINEL = [object()]  # queues._sentinel (what Queue._finalize_close appends: never pickled)
+# The hooked ForkingPickler and its original dumps and loads (set by _patch_reduction): the fast
+# paths pickle with these (not the class's hooks, which would count again). Called, not inlined:
+# a pickling error's traceback keeps reduction.py's frame, as without the harness.
+_FAST = [None, None, None]
 
 
 def _patch_connection(m):
@@ -302,18 +298,9 @@ def _patch_connection(m):
     the original ForkingPickler functions (not counted twice) as long as the module's
     _ForkingPickler is the class we hooked; otherwise they defer to it."""
     CB = m._ConnectionBase
-    red = sys.modules.get("multiprocessing.reduction")
-    if red is None or _is_wrapped(CB.__dict__["send"]):
+    _FP, _odumps, _oloads = _FAST
+    if _FP is None or _is_wrapped(CB.__dict__["send"]):
         return
-    FP = red.ForkingPickler
-    dumps_hook = FP.__dict__["dumps"].__func__
-    loads_hook = FP.__dict__["loads"]
-    loads_hook = getattr(loads_hook, "__func__", loads_hook)
-    if not (_is_wrapped(dumps_hook) and _is_wrapped(loads_hook)):
-        return
-    _odumps = dumps_hook._wm_orig
-    _oloads = loads_hook._wm_orig
-    _FP = FP
     _mod = m
     _slc = (None, -1, _DUMMY)  # (user code, f_lasti, record) of the last send
     _rlc = (None, -1, _DUMMY)  # ... and of the last recv
@@ -329,19 +316,15 @@ def _patch_connection(m):
         if _mod._ForkingPickler is not _FP:
             return self._send_bytes(_mod._ForkingPickler.dumps(obj))
         f = _gf(1)
-        lc = _slc
-        if f.f_code is lc[0] and f.f_lasti == lc[1]:
-            r = lc[2]
+        code, lasti, r = _slc
+        if f.f_code is code and f.f_lasti == lasti:
             if _sk:
                 _sk -= 1
                 buf = _odumps(_FP, obj)
                 n = len(buf)
-                if n < 64:
-                    r[0] += n + ONE
-                else:
-                    r[_BK[n.bit_length()]] += n + ONE
-                    if n >= 65536:
-                        _untimed_big(r, n)
+                r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+                if n >= 65536:
+                    _untimed_big(r, n)
                 return self._send_bytes(buf)
         else:
             r, u, depth = _locate(f, obj, 0)
@@ -364,19 +347,15 @@ def _patch_connection(m):
             return _mod._ForkingPickler.loads(buf.getbuffer())
         data = buf.getbuffer()
         f = _gf(1)
-        lc = _rlc
-        if f.f_code is lc[0] and f.f_lasti == lc[1]:
-            r = lc[2]
+        code, lasti, r = _rlc
+        if f.f_code is code and f.f_lasti == lasti:
             if _rk:
                 _rk -= 1
                 obj = _oloads(data)
                 n = len(data)
-                if n < 64:
-                    r[0] += n + ONE
-                else:
-                    r[_BK[n.bit_length()]] += n + ONE
-                    if n >= 65536:
-                        _untimed_big(r, n)
+                r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+                if n >= 65536:
+                    _untimed_big(r, n)
                 return obj
         else:
             r = None
@@ -393,8 +372,149 @@ def _patch_connection(m):
         _rk = _timed(r, n, t0, t1)
         return obj
 
-    CB.send = _wraps(send, orig_send)
-    CB.recv = _wraps(recv, orig_recv)
+    CB.send = _whole(_wraps(send, orig_send))
+    CB.recv = _whole(_wraps(recv, orig_recv))
+
+
+def _namespace(name, **attrs):
+    """A stand-in for queues._ForkingPickler: a module object, whose attributes LOAD_ATTR /
+    LOAD_METHOD look up fastest (specialized on 3.11+)."""
+    ns = type(sys)(name)
+    ns.__dict__.update(attrs)
+    return ns
+
+
+# SimpleQueue.put flushes after a timed message once the last flush is 50 ms old (not 250): it
+# carries Pool and executor workers' results, and such a worker, idle after its last result, is
+# often SIGTERMed by Pool.terminate() before its next flush.
+_EARLY = FLUSH_S - 0.05
+
+
+def _queue_pickler(FP, odumps, oloads):
+    """What multiprocessing.queues sees as _ForkingPickler (a Queue's feeder has its own, see
+    _feed_with_records): its dumps is called only by SimpleQueue.put, its loads only by
+    SimpleQueue.get and Queue.get (the cases _queue_put_get leaves to the original), so the user
+    frame is the one above put() / get(), two frames up."""
+    _FP = FP
+    _odumps = odumps
+    _oloads = oloads
+    _plc = (None, -1, _DUMMY)  # (user code, f_lasti, record) of the last put ...
+    _glc = (None, -1, _DUMMY)  # ... and of the last get
+    _pk = 0  # puts to leave untimed
+    _gk = 0  # gets to leave untimed
+
+    def dumps(obj, protocol=None):
+        nonlocal _plc, _pk
+        u = _gf(2)
+        code, lasti, r = _plc
+        if u.f_code is code and u.f_lasti == lasti:
+            if _pk:
+                _pk -= 1
+                buf = _odumps(_FP, obj, protocol)
+                n = len(buf)
+                r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+                if n >= 65536:
+                    _untimed_big(r, n)
+                return buf
+        else:
+            r, f, depth = _locate(_gf(1), obj, 0)
+            if depth == 1:
+                _plc = (u.f_code, u.f_lasti, r)
+        t0 = _pc()
+        buf = _odumps(_FP, obj, protocol)
+        t1 = _pc()
+        n = len(buf)
+        r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+        _pk = _timed(r, n, t0, t1)
+        if t1 >= NEXT_FLUSH[0] - _EARLY:
+            flush(t1)
+        return buf
+
+    def loads(data):
+        nonlocal _glc, _gk
+        u = _gf(2)
+        code, lasti, r = _glc
+        if u.f_code is code and u.f_lasti == lasti:
+            if _gk:
+                _gk -= 1
+                obj = _oloads(data)
+                n = len(data)
+                r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+                if n >= 65536:
+                    _untimed_big(r, n)
+                return obj
+        else:
+            r = None
+        t0 = _pc()
+        obj = _oloads(data)
+        t1 = _pc()
+        if r is None:
+            # the site of a received payload may depend on what it is (pool / executor results)
+            r, f, depth = _locate(_gf(1), obj, 1)
+            if depth == 1:
+                _glc = (u.f_code, u.f_lasti, r)
+        n = len(data)
+        r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+        _gk = _timed(r, n, t0, t1)
+        return obj
+
+    return _namespace("_wmprof_harness.queues_pickler", dumps=_wraps(dumps, FP.dumps),
+                      loads=_wraps(loads, FP.loads))
+
+
+def _feeder_pickler(recs):
+    """The _ForkingPickler of one Queue's feeder thread: each object it pickles is the next one
+    of the buffer, so its put() record is the next one of recs (None: not known)."""
+    _FP, _odumps = _FAST[:2]
+    _pop = recs.popleft
+    _k = 0  # messages to leave untimed
+    _last = None  # the record last timed: the feeder samples runs of one put() site only
+
+    def dumps(obj, protocol=None):
+        nonlocal _k, _last
+        try:
+            r = _pop()
+        except IndexError:
+            r = None
+        if r is None:
+            r = R[slot(-1, CH_QUEUE * 2)]
+        if _k and r is _last:
+            _k -= 1
+            buf = _odumps(_FP, obj, protocol)
+            n = len(buf)
+            r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+            if n >= 65536:
+                _untimed_big(r, n)
+            return buf
+        _last = r
+        t0 = _pc()
+        buf = _odumps(_FP, obj, protocol)
+        t1 = _pc()
+        n = len(buf)
+        r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+        _k = _timed(r, n, t0, t1)
+        return buf
+
+    return _namespace("_wmprof_harness.feeder_pickler", dumps=_wraps(dumps, _FP.dumps))
+
+
+_QUEUES = [None, None]  # multiprocessing.queues and its original Queue._feed
+
+
+def _feed_with_records(buffer, *args):
+    """Queue._feed: runs the original feeder code with globals of its own, a copy of the
+    module's in which _ForkingPickler is this queue's _feeder_pickler (set up once per feeder
+    thread; no check per message)."""
+    m, feed = _QUEUES
+    recs = getattr(buffer, "_wm_recs", None)
+    if recs is not None and _FAST[0] is not None:
+        try:
+            g = dict(m.__dict__)
+            g["_ForkingPickler"] = _feeder_pickler(recs)
+            feed = type(feed)(feed.__code__, g, feed.__name__, feed.__defaults__, feed.__closure__)
+        except Exception:
+            feed = _QUEUES[1]
+    return feed(buffer, *args)
 
 
 def _count(s, n, t0, t1):
@@ -404,9 +524,8 @@ def _count(s, n, t0, t1):
     _timed(r, n, t0, t1)
 
 
-def _walk(f):
+def _walk(f, ch=1):
     """(channel, user frame or None) for a stack starting at frame f."""
-    ch = 1
     while f is not None:
         code = f.f_code
         k = classify(code)
@@ -418,63 +537,144 @@ def _walk(f):
     return ch, None
 
 
-_PUT_LC = [(None, None, -1, 0)]  # SiteDeque.append's inline cache: (put code, user code, lasti, slot)
-
-
-def _put_slot(obj, dq):
-    """Send slot for an object appended to a Queue buffer (runs in the putting thread)."""
-    put = _gf(2)
-    ch, f = _walk(put)
-    if f is not None:
-        code = f.f_code
+def _put_record(obj, pwi, f):
+    """(record, user frame or None) for obj put on a Queue from frame f (put() or its caller;
+    runs in the putting thread); pwi: the executor's pending work items if the Queue is its call
+    queue. The record is None for Queue._finalize_close's sentinel, which the feeder stops at and
+    never pickles."""
+    if obj is _SENTINEL[0]:
+        return None, None
+    ch, u = _walk(f, CH_QUEUE)
+    if u is not None:
+        code = u.f_code
         e = SITE_CACHE[ch * 2].get(id(code))
-        s = e[1].get(f.f_lasti) if e is not None and e[0] is code else None
+        s = e[1].get(u.f_lasti) if e is not None and e[0] is code else None
         if s is None:
-            s = user_slot(code, f, ch * 2)
-        if f is put.f_back:
-            _PUT_LC[0] = (put.f_code, code, f.f_lasti, s)
-        return s
+            s = user_slot(code, u, ch * 2)
+        return R[s], u
     if type(obj).__name__ == "_CallItem":
         wid = getattr(obj, "work_id", None)
-        pwi = getattr(dq, "_wm_pwi", None)
         site = _EXEC_SITES.pop((id(pwi), wid), -1)
         _EXEC_RESULTS[(get_ident(), wid)] = site
-        return slot(site, CH_EXECUTOR * 2)
-    return slot(-1, ch * 2)
+        return R[slot(site, CH_EXECUTOR * 2)], None
+    return R[slot(-1, ch * 2)], None
+
+
+_PUT_LC = [(None, -1, None)]  # SiteDeque.append's inline cache: (user code, f_lasti, record)
 
 
 class SiteDeque(_deque):
-    """Queue._buffer replacement: remembers the put() site of every object, in FIFO order, and
-    tells the feeder thread which site it is pickling for."""
+    """Queue._buffer replacement: remembers the put() site's record of every object, in FIFO
+    order, for the feeder thread (see _queue_pickler). Queue.put (see _queue_put_get) adds the
+    record itself; this append sees the other puts (JoinableQueue.put, or Queue.put if it could
+    not be replaced) under the queue's lock, so two threads' puts cannot swap records, and
+    Queue._finalize_close's sentinel. Its cache is filled only when the frame under the user's
+    is a put() in queues.py; its key, the user's call instruction, makes the same call again."""
 
     def __init__(self, *args):
         _deque.__init__(self, *args)
-        self._wm_slots = _deque()
+        self._wm_recs = _deque()
         self._wm_pwi = None
 
-    def append(self, obj, _append=_deque.append, _gf=_gf, _lc=_PUT_LC, _put_slot=_put_slot):
+    def append(self, obj, _append=_deque.append, _gf=_gf, _lc=_PUT_LC):
         try:
-            f = _gf(1)  # Queue.put / JoinableQueue.put / _finalize_close
-            lc = _lc[0]
-            u = f.f_back
-            if f.f_code is lc[0] and u is not None and u.f_code is lc[1] and u.f_lasti == lc[2]:
-                s = lc[3]
-            else:
-                s = _put_slot(obj, self)
+            u = _gf(2)  # above put()
+            code, lasti, r = _lc[0]
+            if u.f_code is not code or u.f_lasti != lasti:
+                put = _gf(1)
+                r, u = _put_record(obj, self._wm_pwi, put)
+                if u is not None and u is put.f_back and classify(put.f_code) == CH_QUEUE:
+                    _lc[0] = (u.f_code, u.f_lasti, r)
         except Exception:
-            s = None
-        self._wm_slots.append(s)  # before the object: the feeder may pop it at once
+            r = None
+        self._wm_recs.append(r)  # before the object: the feeder may pop it at once
         _append(self, obj)
-
-    def popleft(self, _popleft=_deque.popleft, _feeder=_FEEDER, _get_ident=get_ident):
-        obj = _popleft(self)
-        slots = self._wm_slots
-        _feeder[_get_ident()] = slots.popleft() if slots else None
-        return obj
 
     def clear(self):
         _deque.clear(self)
-        self._wm_slots.clear()
+        self._wm_recs.clear()
+
+
+# Queue.put / Queue.get bytecode names, the same 3.8-3.13: their replacements re-do these bodies
+_PUT_NAMES = ('_closed', 'ValueError', '_sem', 'acquire', 'Full', '_notempty', '_thread',
+              '_start_thread', '_buffer', 'append', 'notify')
+_GET_NAMES = ('_closed', 'ValueError', '_rlock', '_recv_bytes', '_sem', 'release', 'time',
+              'monotonic', 'acquire', 'Empty', '_poll', '_ForkingPickler', 'loads')
+
+
+def _queue_put_get(m, Q):
+    """Queue.put and Queue.get, replaced by the same bodies with the accounting inline: the user
+    frame is the caller, and no hook frame is added. get() does its blocking, untimed case
+    itself; anything else (closed, non-blocking, timeouts) runs the original (through the
+    stand-in's loads)."""
+    orig_put = Q.__dict__["put"]
+    orig_get = Q.__dict__["get"]
+    if (_is_wrapped(orig_put) or orig_put.__code__.co_names != _PUT_NAMES
+            or orig_get.__code__.co_names != _GET_NAMES):
+        return
+    Full = m.Full
+    _oloads = _FAST[2]
+    _dqappend = _deque.append
+    _plc = (None, -1, None)  # (user code, f_lasti, record) of the last put
+    _glc = (None, -1, _DUMMY)  # ... and of the last get
+    _gk = 0  # gets to leave untimed
+
+    def put(self, obj, block=True, timeout=None):
+        nonlocal _plc
+        if self._closed:
+            return orig_put(self, obj, block, timeout)
+        if not self._sem.acquire(block, timeout):
+            raise Full
+        try:
+            u = _gf(1)
+            code, lasti, r = _plc
+            if u.f_code is not code or u.f_lasti != lasti:
+                r, f = _put_record(obj, getattr(self, "pending_work_items", None), u)
+                if f is u:
+                    _plc = (u.f_code, u.f_lasti, r)
+        except Exception:
+            r = None
+        with self._notempty:
+            if self._thread is None:
+                self._start_thread()
+            self._wm_recs.append(r)  # before the object: the feeder may pop it at once
+            _dqappend(self._buffer, obj)  # not SiteDeque.append: the record is in already
+            self._notempty.notify()
+
+    def get(self, block=True, timeout=None):
+        nonlocal _glc, _gk
+        if self._closed or not block or timeout is not None:
+            return orig_get(self, block, timeout)
+        with self._rlock:
+            res = self._recv_bytes()
+        self._sem.release()
+        u = _gf(1)
+        code, lasti, r = _glc
+        if u.f_code is code and u.f_lasti == lasti:
+            if _gk:
+                _gk -= 1
+                obj = _oloads(res)
+                n = len(res)
+                r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+                if n >= 65536:
+                    _untimed_big(r, n)
+                return obj
+        else:
+            r = None
+        t0 = _pc()
+        obj = _oloads(res)
+        t1 = _pc()
+        if r is None:
+            r, f, depth = _locate(u, obj, 1, CH_QUEUE)
+            if depth == 0:
+                _glc = (u.f_code, u.f_lasti, r)
+        n = len(res)
+        r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+        _gk = _timed(r, n, t0, t1)
+        return obj
+
+    Q.put = _whole(_wraps(put, orig_put))
+    Q.get = _whole(_wraps(get, orig_get))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -490,6 +690,11 @@ def _patch_reduction(m):
     if raw is not None and not _is_wrapped(raw):
         orig = raw.__func__ if isinstance(raw, staticmethod) else raw
         FP.loads = staticmethod(_wraps(_make_loads(orig), orig))
+    dumps_hook = getattr(FP.__dict__.get("dumps"), "__func__", None)
+    loads_hook = FP.__dict__.get("loads")
+    loads_hook = getattr(loads_hook, "__func__", loads_hook)
+    if _is_wrapped(dumps_hook) and _is_wrapped(loads_hook):
+        _FAST[:] = [FP, dumps_hook._wm_orig, loads_hook._wm_orig]
     if not _is_wrapped(m.dump):
         orig_dump = m.dump
         from multiprocessing.process import BaseProcess
@@ -665,32 +870,68 @@ def _patch_spawn(m):
         m.get_preparation_data = _wraps(get_preparation_data, orig)
 
 
+_COND_WAIT_NAMES = ('_is_owned', 'RuntimeError', '_allocate_lock', 'acquire', '_waiters', 'append',
+                    '_release_save', '_acquire_restore', 'remove', 'ValueError')  # 3.8-3.13
+
+
 def _idle_condition_class(threading):
     Condition = threading.Condition
+    if Condition.wait.__code__.co_names != _COND_WAIT_NAMES:
+        return None
+    _allocate_lock = threading._allocate_lock
 
     class IdleCondition(Condition):
         """Queue._notempty while the feeder runs (same lock as the one it replaces). Counters are
         otherwise flushed from the hooks, i.e. when the next message comes: a worker that puts
         its results and then idles, or is killed, would keep its last burst unwritten. So the
-        feeder's untimed wait() first waits 250 ms, flushes if nothing came, then waits on; _feed
-        takes an early return like a spurious wake-up. No thread of ours: the feeder is
-        multiprocessing's."""
+        feeder's untimed wait() waits 250 ms first, flushes if nothing came (without the queue's
+        lock), then waits on. No thread of ours: the feeder is multiprocessing's. The body is
+        Condition.wait's (the same 3.8-3.13), so that this costs no extra frame per message."""
 
         def wait(self, timeout=None):
-            if timeout is None:
-                if Condition.wait(self, FLUSH_NS / 1e9):
-                    return True
-                try:
-                    flush(0, block=True)
-                except Exception:
-                    pass
-            return Condition.wait(self, timeout)
+            if timeout is not None:
+                return Condition.wait(self, timeout)
+            if not self._is_owned():
+                raise RuntimeError("cannot wait on un-acquired lock")
+            waiter = _allocate_lock()
+            waiter.acquire()
+            self._waiters.append(waiter)
+            saved_state = self._release_save()
+            gotit = False
+            try:
+                if not waiter.acquire(True, FLUSH_S):
+                    try:
+                        flush(0, block=True)
+                    except Exception:
+                        pass
+                    waiter.acquire()
+                gotit = True
+                return True
+            finally:
+                self._acquire_restore(saved_state)
+                if not gotit:
+                    try:
+                        self._waiters.remove(waiter)
+                    except ValueError:
+                        pass
+    _whole(IdleCondition.wait)
     return IdleCondition
 
 
 def _patch_queues(m):
     Q = m.Queue
-    _FEED[0] = getattr(Q.__dict__.get("_feed"), "__func__", Q._feed).__code__
+    _SENTINEL[0] = getattr(m, "_sentinel", _SENTINEL[0])
+    FP, odumps, oloads = _FAST
+    if FP is None or getattr(m, "_ForkingPickler", None) is not FP:
+        return
+    m._ForkingPickler = _queue_pickler(FP, odumps, oloads)
+    _queue_put_get(m, Q)
+    raw = Q.__dict__.get("_feed")
+    feed = getattr(raw, "__func__", raw)
+    if feed is not None and not _is_wrapped(feed):
+        _QUEUES[:] = [m, feed]
+        Q._feed = staticmethod(_wraps(_feed_with_records, feed))
+    Q._wm_recs = _deque(maxlen=0)  # records of a Queue whose buffer is not a SiteDeque: none
     if not _is_wrapped(Q.__dict__["_start_thread"]):
         orig = Q.__dict__["_start_thread"]
         threading = m.threading
@@ -698,14 +939,15 @@ def _patch_queues(m):
         IdleCondition = _idle_condition_class(threading)
 
         def _start_thread(self):
-            # runs inside put(), which holds _notempty: the replacement shares its lock, and is
-            # in place before the feeder thread and the close finalizer get their references
+            # runs inside put(), which holds _notempty: the replacements are in place before the
+            # feeder thread and the close finalizer get their references
             try:
                 dq = SiteDeque()
                 dq._wm_pwi = getattr(self, "pending_work_items", None)  # executor's call queue
                 self._buffer = dq
+                self._wm_recs = dq._wm_recs  # for the replaced put()
                 old = self._notempty
-                if type(old) is Condition:
+                if IdleCondition is not None and type(old) is Condition:
                     self._notempty = IdleCondition(old._lock)
             except Exception:
                 pass

@@ -5,7 +5,7 @@
  * everything here works on one reused Buffer: no per-read strings, no split(), no regexes.
  * Fields are found by name (kernels add, remove and reorder lines), values are converted to bytes.
  */
-import { closeSync, openSync, readdirSync, readSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 
 /** The file-system calls the sampler makes, injectable so tests can simulate EACCES, ESRCH, ... */
 export interface ProcFs {
@@ -32,6 +32,23 @@ export function isGone(err: unknown): boolean {
 export function isDenied(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   return code === "EACCES" || code === "EPERM";
+}
+
+/** This process (EMFILE) or the system (ENFILE) is out of file descriptors. */
+export function isOutOfFds(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === "EMFILE" || code === "ENFILE";
+}
+
+/** The soft limit on open files of this process (/proc/self/limits), null when unknown. */
+export function openFilesLimit(): number | null {
+  try {
+    const line = readFileSync("/proc/self/limits", "latin1").split("\n").find((l) => l.startsWith("Max open files"));
+    const soft = line ? Number(line.slice(14).trim().split(/\s+/)[0]) : NaN;
+    return Number.isFinite(soft) && soft > 0 ? soft : null; // "unlimited" → null
+  } catch {
+    return null;
+  }
 }
 
 /** Read a whole (small) proc file from an open fd at offset 0 into buf. Returns its length. */

@@ -1,18 +1,22 @@
 /**
  * MemorySampler: samples the memory of every process of a run from the profiler process.
  *
- * Linux (the real thing): every tick reads /proc/<pid>/stat and /proc/<pid>/status of each process
+ * Linux (the real thing): every tick reads /proc/<pid>/stat (and statm, status) of each process
  * through file descriptors kept open (a pread at offset 0 regenerates the file: ~5 + ~8 µs, no path
- * lookup, and a descriptor can never silently point at a reused pid). /proc/<pid>/smaps_rollup,
- * which walks the page tables (~10 µs per MB of RSS), is read adaptively:
+ * lookup, and a descriptor can never silently point at a reused pid), up to `maxOpenFds`; beyond
+ * that they are opened and closed per read. /proc/<pid>/smaps_rollup, which walks the page tables
+ * (~10 µs per MB of RSS), is read adaptively:
  *   - per process no more often than every `smapsCostFactor` × its last cost (100× → ≤ 1 %),
  *   - all processes together within `smapsBudget` of one core (a token bucket),
  *   - only when something in the process tree changed since that process's last read (fault
- *     counters or RSS of any process, a process appearing or leaving), or after `smapsMaxAgeMs`.
+ *     counters or RSS of any process, a process appearing or leaving), or after `smapsMaxAgeMs`;
+ *     without waiting for the bucket when a process's sharing with its children moved (it forked,
+ *     or a child's read shows it copied what they shared).
  * Between reads the last smaps figures are carried forward, never zeroed.
  *
  * Descendants of watched processes are found in /proc/<pid>/task/<tid>/children when the kernel
- * has it (CONFIG_PROC_CHILDREN), else by scanning the ppid field of /proc/<pid>/stat.
+ * has it (CONFIG_PROC_CHILDREN; those descriptors are kept open too), else by scanning the ppid
+ * field of /proc/<pid>/stat.
  *
  * Without smaps_rollup (kernels < 4.14) RSS comes from status (or statm) and capabilities say
  * {pss: false, uss: false}. macOS: `ps`, RSS only. Elsewhere nothing is sampled.
@@ -20,7 +24,7 @@
 import type { MemorySample, PeakMemory } from "../../protocol/profile";
 import type { Role, StartMethod } from "../../protocol/events";
 import {
-  isDenied, isGone, newStatFields, nodeProcFs, parsePidList, parseShmMappings, parseStat, parseStatm, parseStatmInto,
+  isDenied, isGone, isOutOfFds, newStatFields, openFilesLimit, nodeProcFs, parsePidList, parseShmMappings, parseStat, parseStatm, parseStatmInto,
   preadAll, readOnce, SM, SMAPS_KEYS, ST, STATE_DEAD, STATE_DEAD_OLD, STATE_ZOMBIE, STATUS_KEYS,
   type ProcFs, type StatFields,
 } from "./procfs";
@@ -79,6 +83,12 @@ export interface SamplerOptions {
   keepSamples?: boolean;
   /** Track at most this many processes at once; further ones are ignored. Default unlimited. */
   maxProcesses?: number;
+  /**
+   * Descriptors the sampler keeps open at most (stat, statm, status and children files of every
+   * process); beyond it files are opened and closed for each read. Default: a quarter of this
+   * process's open-files limit, 64–4096.
+   */
+  maxOpenFds?: number;
   /** Page size for statm. Default: derived from /proc/self, else 4096. */
   pageSize?: number;
   /** File-system calls (tests). */
@@ -161,13 +171,25 @@ const SAMPLE_FIELDS = [
   "anon", "minflt", "majflt",
 ] as const;
 
+/**
+ * A proc file of one process, read through a descriptor kept open while the sampler's cap allows
+ * (a pread at offset 0 regenerates it: no path lookup, no open/close per read), else opened and
+ * closed for each read.
+ */
+class ProcFile {
+  fd = NO_FD;
+  constructor(readonly path: string) {}
+}
+
 /** Per live process state. The public ProcessSeries is `series`. */
 class Proc {
   readonly series: ProcessSeries;
   readonly dir: string;
-  statFd = NO_FD;
-  statmFd = NO_FD;
-  statusFd = NO_FD;
+  readonly stat: ProcFile;
+  readonly statm: ProcFile;
+  readonly status: ProcFile;
+  /** /proc/<pid>/task/<tid>/children by tid, for discovery. */
+  readonly children = new Map<string, ProcFile>();
   /** statm / status unreadable for this process (old kernel, fake tree, permissions). */
   noStatm = false;
   noStatus = false;
@@ -182,8 +204,9 @@ class Proc {
   vmSwap = -1;
   changedThisTick = false;
   threads = 1;
-  tids: string[] | null = null;
-  tidsThreads = 0;
+  /** Tids whose children files discovery reads: the pid alone while single-threaded. */
+  tids: string[];
+  tidsThreads = 1;
   // smaps
   readonly smaps = new Float64Array(SMAPS_KEYS.names.length).fill(-1);
   smapsAt = -Infinity;
@@ -193,8 +216,14 @@ class Proc {
   anonAtSmaps = -1;
   /** Tick number of the last successful smaps_rollup read. */
   smapsTick = -1;
-  /** A child of this process appeared since its last smaps read: its private pages are shared now. */
-  forked = false;
+  /** The first tick that sampled it (reads of other processes in earlier ticks came before it was tracked). */
+  trackedTick = 0;
+  /**
+   * Since its last smaps read a child appeared (its private pages became shared) or a child's read
+   * showed it copied ≥ 16 MiB (pages this process shared with it may be private to it again, and
+   * the PSS credited for them may have landed on siblings instead): re-read it without waiting.
+   */
+  sharingMoved = false;
   /**
    * Bytes of minor faults since the last smaps read not explained by RSS moving in the same tick:
    * copy-on-write breaks, or pages allocated and freed again within the tick (allocation churn).
@@ -220,6 +249,17 @@ class Proc {
   constructor(series: ProcessSeries, root: string) {
     this.series = series;
     this.dir = `${root}/${series.pid}`;
+    this.stat = new ProcFile(`${this.dir}/stat`);
+    this.statm = new ProcFile(`${this.dir}/statm`);
+    this.status = new ProcFile(`${this.dir}/status`);
+    this.tids = [String(series.pid)];
+  }
+
+  *files(): Iterable<ProcFile> {
+    yield this.stat;
+    yield this.statm;
+    yield this.status;
+    yield* this.children.values();
   }
 }
 
@@ -237,6 +277,8 @@ export class MemorySampler {
   private tickCostMicros = 0;
   private wakeCostMicros = 0;
   private lastLoopCpu: number | null = null;
+  private lastTickEndCpu = 0;
+  private inTick = false;
   /** A process started being tracked during this tick (its descriptors were opened: not a typical tick). */
   private trackedThisTick = false;
   private readonly maxAgeMs: number;
@@ -247,6 +289,8 @@ export class MemorySampler {
   private readonly keepSamples: boolean;
   private readonly estimate: boolean;
   private readonly maxProcesses: number;
+  private maxOpenFds: number;
+  private openFds = 0;
   private readonly fs: ProcFs;
   private readonly ps: () => string;
   private readonly backend: "proc" | "ps" | "none";
@@ -269,6 +313,7 @@ export class MemorySampler {
   private readonly statusVals = new Float64Array(STATUS_KEYS.names.length);
   private readonly smapsVals = new Float64Array(SMAPS_KEYS.names.length);
   private readonly candidates: Proc[] = [];
+  private readonly found: number[] = [];
 
   // scheduling
   private timer: NodeJS.Timeout | null = null;
@@ -315,6 +360,7 @@ export class MemorySampler {
     this.keepSamples = options.keepSamples ?? true;
     this.estimate = options.estimate ?? true;
     this.maxProcesses = options.maxProcesses ?? Infinity;
+    this.maxOpenFds = options.maxOpenFds ?? Math.min(4096, Math.max(64, Math.floor((openFilesLimit() ?? 1024) / 4)));
     this.fs = options.fs ?? nodeProcFs;
     this.ps = options.ps ?? runPs;
     this.pageSize = options.pageSize ?? null;
@@ -333,7 +379,7 @@ export class MemorySampler {
     const existing = this.live.get(pid);
     if (existing) {
       if (this.backend === "proc") {
-        const st = this.readStatPath(existing.dir);
+        const st = this.readStatOf(existing);
         if (st && st.starttime !== existing.series.startTime) {
           this.exit(existing, this.now());
           return this.track(pid, info?.ppid ?? st.ppid, true, info ?? {}) !== null;
@@ -344,6 +390,11 @@ export class MemorySampler {
       return true;
     }
     return this.track(pid, info?.ppid ?? -1, true, info ?? {}) !== null;
+  }
+
+  /** The process with this pid is tracked now (its identity is checked on every tick). */
+  tracking(pid: number): boolean {
+    return this.live.has(pid);
   }
 
   /** Count /dev/shm/<name> mappings per process at a low rate (see shmAttachments()). */
@@ -375,19 +426,7 @@ export class MemorySampler {
 
   /** Take one sample of every tracked process now, synchronously. */
   sampleOnce(options: SampleOnceOptions = {}): void {
-    const cpu0 = cpuMicrosNow();
-    const smaps0 = this.st.smapsMicros;
-    this.trackedThisTick = false;
-    try {
-      this.tick(options.full === true);
-    } finally {
-      const micros = cpuMicrosNow() - cpu0;
-      this.st.cpuMicros += micros;
-      if (!options.full && !this.trackedThisTick) {
-        const cost = Math.max(0, micros - (this.st.smapsMicros - smaps0));
-        this.tickCostMicros = this.tickCostMicros === 0 ? cost : 0.7 * this.tickCostMicros + 0.3 * cost;
-      }
-    }
+    this.timedTick(options.full === true, cpuMicrosNow());
   }
 
   /**
@@ -454,15 +493,34 @@ export class MemorySampler {
     return Math.max(this.currentInterval(perfNow), governed);
   }
 
+  /** One tick, its CPU time counted from `cpu0` on (the caller's reading: one getrusage less); lastTickEndCpu is the clock at its end. */
+  private timedTick(full: boolean, cpu0: number): void {
+    const smaps0 = this.st.smapsMicros;
+    this.trackedThisTick = false;
+    this.inTick = true;
+    try {
+      this.tick(full);
+    } finally {
+      this.inTick = false;
+      this.lastTickEndCpu = cpuMicrosNow();
+      const micros = this.lastTickEndCpu - cpu0;
+      this.st.cpuMicros += micros;
+      if (!full && !this.trackedThisTick) {
+        const cost = Math.max(0, micros - (this.st.smapsMicros - smaps0));
+        this.tickCostMicros = this.tickCostMicros === 0 ? cost : 0.7 * this.tickCostMicros + 0.3 * cost;
+      }
+    }
+  }
+
   private loop = (): void => {
     const c0 = cpuMicrosNow();
     const outside = this.lastLoopCpu === null ? null : Math.max(0, c0 - this.lastLoopCpu);
     try {
-      this.sampleOnce();
+      this.timedTick(false, c0);
     } catch {
       this.st.errors++;
     }
-    this.lastLoopCpu = cpuMicrosNow();
+    this.lastLoopCpu = this.lastTickEndCpu;
     // CPU charged between two ticks: the timer wake-up (~150–250 µs on this VM) and, it seems,
     // the kernel finishing the tick's reads (about as much again as the tick itself). Capped
     // by what the tick did, not by the interval: the host's own work lands here too and grows
@@ -543,11 +601,7 @@ export class MemorySampler {
     const s = p.series;
     const st = this.stat;
     try {
-      if (p.statFd === NO_FD) {
-        p.statFd = this.fs.open(`${p.dir}/stat`);
-        this.trackedThisTick = true;
-      }
-      const n = preadAll(this.fs, p.statFd, this.buf);
+      const n = this.readFile(p.stat);
       if (!parseStat(this.buf, n, st)) throw Object.assign(new Error("unparsable stat"), { code: "ESRCH" });
     } catch (err) {
       if (isGone(err) || isDenied(err)) this.exit(p, t);
@@ -583,8 +637,7 @@ export class MemorySampler {
       anon = p.anon;
     } else if (!p.noStatm) {
       try {
-        if (p.statmFd === NO_FD) p.statmFd = this.fs.open(`${p.dir}/statm`);
-        const n = preadAll(this.fs, p.statmFd, this.buf);
+        const n = this.readFile(p.statm);
         if (parseStatmInto(this.buf, n, this.statm)) {
           const ps = this.getPageSize();
           rss = this.statm.residentPages * ps;
@@ -599,8 +652,7 @@ export class MemorySampler {
       const v = this.statusVals;
       let ok = true;
       try {
-        if (p.statusFd === NO_FD) p.statusFd = this.fs.open(`${p.dir}/status`);
-        const n = preadAll(this.fs, p.statusFd, this.buf);
+        const n = this.readFile(p.status);
         STATUS_KEYS.parse(this.buf, n, v);
       } catch (err) {
         if (!isGone(err) && !isDenied(err)) throw err;
@@ -652,24 +704,25 @@ export class MemorySampler {
       // RSS moved a lot since the figures we carry were read: refresh them first
       const moved = Math.abs(p.rss - p.rssAtSmaps) > Math.max(8 * MiB, 0.1 * p.rssAtSmaps);
       p.suspect = this.cowSuspect(p);
-      p.prio = never ? -Infinity : p.forked || p.suspect ? -1e15 + p.smapsAt : moved ? p.smapsAt - 1e12 : p.smapsAt;
+      p.prio = never ? -Infinity : p.sharingMoved || p.suspect ? -1e15 + p.smapsAt : moved ? p.smapsAt - 1e12 : p.smapsAt;
       if (full || never) {
         c.push(p);
         continue;
       }
       const age = perfNow - p.smapsAt;
       if (age < Math.max(floor, this.costFactor * p.smapsCostMs)) continue;
-      if (!moved && !p.forked && !p.suspect && p.smapsEpoch === this.treeEpoch && age < this.maxAgeMs) continue; // nothing changed
+      if (!moved && !p.sharingMoved && !p.suspect && p.smapsEpoch === this.treeEpoch && age < this.maxAgeMs) continue; // nothing changed
       c.push(p);
     }
     if (c.length === 0) return;
     if (!full && c.length > 1) c.sort((a, b) => a.prio - b.prio);
     for (const p of c) {
-      // first reads, a parent's first read after it forked (its private pages just became shared)
+      // first reads, a parent whose sharing with its children moved (it forked, or they copied
+      // what they shared: without this a parent's figures stayed stale once its tree went quiet)
       // and a process that seems to be copying a lot of inherited memory (confirm it, and learn
       // how far its fault counts can be trusted) do not wait for the bucket; they are charged to
       // it all the same, and the 100 × cost rule above still holds
-      const urgent = p.smapsAt === -Infinity || p.forked || p.suspect;
+      const urgent = p.smapsAt === -Infinity || p.sharingMoved || p.suspect;
       if (!full && !urgent && this.tokensMs <= 0) continue;
       const cost = this.readSmaps(p, perfNow);
       if (this.smapsSupported === false) break;
@@ -691,33 +744,38 @@ export class MemorySampler {
    */
   private updateEstimates(): void {
     for (const p of this.live.values()) {
-      let share = 0;
-      p.estCow = 0;
-      if (this.estimating(p)) {
-        const m = p.smaps;
-        const sd = Math.max(0, m[SM.SharedDirty] as number);
-        p.estCow = Math.min(p.cowRatio * p.cowFaults, sd);
-        // n: the average sharing of this process's shared pages at its last read
-        const shared = Math.max(0, m[SM.SharedClean] as number) + sd;
-        const sharedPss = (m[SM.Pss] as number) - Math.max(0, m[SM.PrivateClean] as number) - Math.max(0, m[SM.PrivateDirty] as number);
-        const n = sharedPss > 0 && shared > sharedPss ? shared / sharedPss : 2;
-        share = p.estCow / n;
-      }
-      p.estShare = share;
-      const delta = share - p.givenToParent;
+      this.estimateCow(p);
+      const delta = p.estShare - p.givenToParent;
       if (delta !== 0) {
-        p.givenToParent = share;
+        p.givenToParent = p.estShare;
         const parent = this.live.get(p.series.ppid);
         if (parent && parent !== p && parent.series.smaps === "ok") parent.shareGain += delta;
       }
     }
   }
 
-  /** minflt from the open stat descriptor, -1 if unavailable. */
+  /**
+   * A fork child's first read: its share of the anonymous pages it shares (Pss_Anon beyond its
+   * private dirty pages) was its parent's until the fork. Taken from the parent's carried PSS
+   * until the parent's own re-read, so that Σ PSS does not count those pages twice meanwhile.
+   */
+  private debitForkParent(p: Proc, vals: Float64Array): void {
+    const parent = this.live.get(p.series.ppid);
+    const pssAnon = vals[SM.PssAnon] as number;
+    if (!parent || parent === p || parent.series.smaps !== "ok" || parent.smapsTick >= p.trackedTick || pssAnon < 0) return;
+    parent.shareGain -= Math.max(0, pssAnon - Math.max(0, vals[SM.PrivateDirty] as number));
+  }
+
+  /** p's copies since its last read (estCow) and the PSS the other sharers gained by them (estShare). */
+  private estimateCow(p: Proc): void {
+    p.estCow = this.estimating(p) ? Math.min(p.cowRatio * p.cowFaults, Math.max(0, p.smaps[SM.SharedDirty] as number)) : 0;
+    p.estShare = p.estCow > 0 ? p.estCow / sharing(p.smaps) : 0;
+  }
+
+  /** minflt from /proc/<pid>/stat now, -1 if unavailable. */
   private readMinflt(p: Proc): number {
-    if (p.statFd === NO_FD) return -1;
     try {
-      const n = preadAll(this.fs, p.statFd, this.buf);
+      const n = this.readFile(p.stat);
       const st = this.statScratch;
       return parseStat(this.buf, n, st) ? st.minflt : -1;
     } catch {
@@ -747,7 +805,7 @@ export class MemorySampler {
       if (isDenied(err)) p.series.smaps = "denied";
       else if (isGone(err)) {
         // gone, a zombie, or a kernel without smaps_rollup: tell them apart with a stat read
-        const st = this.readStatPath(p.dir);
+        const st = this.readStatOf(p);
         if (st && st.state !== STATE_ZOMBIE && st.state !== STATE_DEAD && (err as NodeJS.ErrnoException).code === "ENOENT") {
           if (!this.smapsEverOk) this.smapsSupported = false;
           p.series.smaps = "unsupported";
@@ -766,19 +824,31 @@ export class MemorySampler {
     p.smapsCostMs = dt;
     p.smapsEpoch = this.treeEpoch;
     if ((vals[SM.Pss] as number) < 0) return dt; // unrecognisable content: keep what we had
+    if (p.series.smaps !== "ok" && this.estimate) this.debitForkParent(p, vals);
     p.smaps.set(vals);
-    p.forked = false;
+    p.sharingMoved = false;
     p.smapsTick = this.tickNo;
-    // calibrate: how much of the fault-based estimate was real copying?
     const pdNew = vals[SM.PrivateDirty] as number;
-    if (p.privateDirtyAtSmaps >= 0 && p.anonAtSmaps >= 0 && p.anon >= 0 && p.cowFaults >= 4 * MiB && pdNew >= 0) {
+    if (p.privateDirtyAtSmaps >= 0 && p.anonAtSmaps >= 0 && p.anon >= 0 && pdNew >= 0) {
+      // pages that turned private since the last read, beyond its own allocations: copies
       const copied = pdNew - p.privateDirtyAtSmaps - (p.anon - p.anonAtSmaps);
-      p.cowRatio = Math.min(1, Math.max(0, copied / p.cowFaults));
+      // calibrate: how much of the fault-based estimate was real copying?
+      if (p.cowFaults >= 4 * MiB) p.cowRatio = Math.min(1, Math.max(0, copied / p.cowFaults));
+      // copies its own faults account for (a parent's pages also turn private when its children copy)
+      const parent = Math.min(copied, p.cowFaults) >= 16 * MiB ? this.live.get(p.series.ppid) : undefined;
+      if (parent && parent !== p) parent.sharingMoved = true;
     }
     p.privateDirtyAtSmaps = pdNew;
     p.cowFaults = 0;
-    p.givenToParent = 0; // the children's copies so far are in this read's figures…
-    p.shareGain = 0; // …and so are the shares this process gained from its children's copies
+    p.givenToParent = 0; // its copies so far are in this read's figures…
+    p.shareGain = 0; // …and so are the shares this process gained from its children's copies,
+    for (const c of this.live.values()) {
+      // including those made since the last tick's estimates: credit the children's later ones only
+      if (c.series.ppid === p.series.pid && c !== p) {
+        this.estimateCow(c);
+        c.givenToParent = c.estShare;
+      }
+    }
     const after = before >= 0 ? this.readMinflt(p) : -1;
     if (before >= 0 && after >= before) p.faultsPrev = Math.round((before + after) / 2);
     p.anonAtSmaps = p.anon;
@@ -850,17 +920,20 @@ export class MemorySampler {
       pss += p.shareGain;
     }
     // never above the RSS read this tick (a process that freed memory since its last smaps read
-    // must not show PSS > RSS)
+    // must not show PSS > RSS), and private pages never above PSS (they count whole in it; a
+    // parent's carried private figures can be stale while its PSS follows its children's copies)
     const cap = (v: number | null): number | null => (v === null ? null : Math.min(v, rss));
+    const pssShown = cap(pss);
+    const capPrivate = (v: number | null): number | null => (v === null || pssShown === null ? cap(v) : Math.min(v, pssShown));
     const sample: MemorySample = {
       t,
       rss,
-      pss: cap(pss),
-      uss: privateClean !== null && privateDirty !== null ? Math.min(privateClean + privateDirty, rss) : null,
+      pss: pssShown,
+      uss: privateClean !== null && privateDirty !== null ? capPrivate(privateClean + privateDirty) : null,
       sharedClean: cap(sharedClean),
       sharedDirty: cap(sharedDirty),
-      privateClean: cap(privateClean),
-      privateDirty: cap(privateDirty),
+      privateClean: capPrivate(privateClean),
+      privateDirty: capPrivate(privateDirty),
       swap: vmSwap >= 0 ? vmSwap : val(SM.Swap),
       pssShmem: cap(val(SM.PssShmem)),
       anon: anon >= 0 ? anon : null,
@@ -913,8 +986,9 @@ export class MemorySampler {
       smaps: this.backend === "proc" ? (this.smapsSupported === false ? "unsupported" : "pending") : "unsupported",
     };
     const p = new Proc(series, this.root);
+    p.trackedTick = this.inTick ? this.tickNo : this.tickNo + 1;
     const parent = this.live.get(ppid);
-    if (parent) parent.forked = true;
+    if (parent) parent.sharingMoved = true;
     this.trackedThisTick = true;
     this.live.set(pid, p);
     this.all.push(series);
@@ -933,18 +1007,48 @@ export class MemorySampler {
   }
 
   private closeFds(p: Proc): void {
-    for (const fd of [p.statFd, p.statmFd, p.statusFd]) {
-      if (fd !== NO_FD) {
-        try {
-          this.fs.close(fd);
-        } catch {
-          /* already closed */
-        }
+    for (const f of p.files()) this.closeFile(f);
+  }
+
+  /**
+   * Read `f` into this.buf: through its kept descriptor, opened on first use while fewer than
+   * maxOpenFds are open, else with open/read/close. Throws what open or read throw.
+   */
+  private readFile(f: ProcFile): number {
+    if (f.fd === NO_FD && this.openFds < this.maxOpenFds) {
+      try {
+        f.fd = this.fs.open(f.path);
+        this.openFds++;
+        this.trackedThisTick = true; // opening is not part of a typical tick's cost (governor)
+      } catch (err) {
+        if (!isOutOfFds(err)) throw err;
+        this.maxOpenFds = this.openFds; // the host needs them more: keep no more than we have
       }
     }
-    p.statFd = NO_FD;
-    p.statmFd = NO_FD;
-    p.statusFd = NO_FD;
+    return f.fd === NO_FD ? readOnce(this.fs, f.path, this.buf) : preadAll(this.fs, f.fd, this.buf);
+  }
+
+  private closeFile(f: ProcFile): void {
+    if (f.fd === NO_FD) return;
+    try {
+      this.fs.close(f.fd);
+    } catch {
+      /* already closed */
+    }
+    f.fd = NO_FD;
+    this.openFds--;
+  }
+
+  /** /proc/<pid>/stat of a tracked process (through its descriptor when open); null if gone or unreadable. */
+  private readStatOf(p: Proc): StatFields | null {
+    try {
+      const n = this.readFile(p.stat);
+      const st = newStatFields();
+      return parseStat(this.buf, n, st) ? st : null;
+    } catch (err) {
+      if (isGone(err) || isDenied(err)) return null;
+      throw err;
+    }
   }
 
   private readStatPath(dir: string): StatFields | null {
@@ -977,28 +1081,36 @@ export class MemorySampler {
   }
 
   private discoverByChildren(): void {
-    const found: number[] = [];
+    const found = this.found;
     // `live` grows while we iterate: Map iteration visits added entries, so grandchildren are found too
     for (const p of this.live.values()) {
-      let tids: string[];
-      if (p.threads <= 1) tids = [String(p.series.pid)];
-      else {
-        if (!p.tids || p.tidsThreads !== p.threads || this.st.discoveries % 8 === 0) {
+      if (p.tidsThreads !== p.threads || (p.threads > 1 && this.st.discoveries % 8 === 0)) {
+        // threads fork too (a Pool's handler thread starts replacement workers): one file per thread
+        if (p.threads <= 1) p.tids = [String(p.series.pid)];
+        else {
           try {
             p.tids = this.fs.readdir(`${p.dir}/task`);
-            p.tidsThreads = p.threads;
           } catch {
             continue;
           }
         }
-        tids = p.tids;
+        p.tidsThreads = p.threads;
+        for (const [tid, f] of p.children) {
+          if (!p.tids.includes(tid)) {
+            this.closeFile(f);
+            p.children.delete(tid);
+          }
+        }
       }
-      for (const tid of tids) {
+      for (const tid of p.tids) {
+        let f = p.children.get(tid);
+        if (!f) p.children.set(tid, (f = new ProcFile(`${p.dir}/task/${tid}/children`)));
         found.length = 0;
         try {
-          const n = readOnce(this.fs, `${p.dir}/task/${tid}/children`, this.buf);
-          parsePidList(this.buf, n, found);
+          parsePidList(this.buf, this.readFile(f), found);
         } catch {
+          this.closeFile(f);
+          p.children.delete(tid);
           continue;
         }
         for (const child of found) {
@@ -1138,6 +1250,13 @@ export function adaptiveInterval(elapsedMs: number, intervalMs: number): number 
   if (elapsedMs < 1000) return 10;
   if (elapsedMs < 2000) return 10 + ((intervalMs - 10) * (elapsedMs - 1000)) / 1000;
   return intervalMs;
+}
+
+/** How many processes share this process's shared pages on average, from its smaps figures (2 when unknown). */
+function sharing(m: Float64Array): number {
+  const shared = Math.max(0, m[SM.SharedClean] as number) + Math.max(0, m[SM.SharedDirty] as number);
+  const sharedPss = (m[SM.Pss] as number) - Math.max(0, m[SM.PrivateClean] as number) - Math.max(0, m[SM.PrivateDirty] as number);
+  return sharedPss > 0 && shared > sharedPss ? shared / sharedPss : 2;
 }
 
 function cpuMicrosNow(): number {

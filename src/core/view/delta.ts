@@ -34,6 +34,13 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return true;
 }
 
+/** `prefix[0, from)` followed by `tail`, in one new array (a live panel does this 320 times a delta). */
+function spliced<T>(prefix: readonly T[], from: number, tail: readonly T[]): T[] {
+  const out = prefix.slice(0, from);
+  for (let i = 0; i < tail.length; i++) out.push(tail[i] as T);
+  return out;
+}
+
 function commonPrefix(a: readonly unknown[], b: readonly unknown[]): number {
   const n = Math.min(a.length, b.length);
   let i = 0;
@@ -70,7 +77,7 @@ export function applyColumns<C extends string, T extends Record<C, readonly (num
   const out = { ...prev };
   for (const c of columns) {
     const tail = patch.cols[c] ?? [];
-    (out as unknown as Record<C, (number | null)[]>)[c] = prev[c].slice(0, patch.from).concat(tail);
+    (out as unknown as Record<C, (number | null)[]>)[c] = spliced(prev[c], patch.from, tail);
   }
   return out;
 }
@@ -157,10 +164,10 @@ function diffTimeline(prev: CopyTimelineView, next: CopyTimelineView): Pick<Prof
 function applyTimeline(prev: CopyTimelineView, p: TimelinePatch): CopyTimelineView {
   return {
     bucketMs: prev.bucketMs,
-    t: prev.t.slice(0, p.from).concat(p.t),
+    t: spliced(prev.t, p.from, p.t),
     channels: prev.channels.map((c) => ({
       channel: c.channel,
-      bytes: c.bytes.slice(0, p.from).concat(p.bytes[c.channel] ?? []),
+      bytes: spliced(c.bytes, p.from, p.bytes[c.channel] ?? []),
       total: p.totals[c.channel] ?? c.total,
     })),
   };

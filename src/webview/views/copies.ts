@@ -1,14 +1,13 @@
 /** Bytes copied: over time by channel, the top call sites (bar chart + sortable table), per channel. */
-import type { ChartDataset } from "chart.js";
-import type { CopiesView, SiteRow } from "../../protocol/webview";
+import type { CopiesView, CopyTimelineView, SiteRow } from "../../protocol/webview";
 import { formatBytes, formatCount, formatMs, formatSeconds, shortFile } from "../../core/view/format";
 import { Chart, baseOptions, makeChart } from "../charts";
 import { h, replaceChildren, text } from "../dom";
+import { LinePlot, type PlotLine } from "../linePlot";
 import { SortableTable, type SortState } from "../table";
 import { paletteColor, withAlpha, type Theme } from "../theme";
 import { chartFigure, dataDetails, section, siteLink, type Ctx } from "./common";
 
-type Pt = { x: number; y: number };
 /** Bars in the call-site chart (the table lists up to 50). */
 const BARS = 15;
 
@@ -19,7 +18,7 @@ function siteLabel(r: SiteRow): string {
 
 export class CopiesSection {
   readonly element: HTMLElement;
-  private readonly timeline: Chart<"line", Pt[]>;
+  private readonly timeline: LinePlot;
   private readonly timelineCanvas: HTMLCanvasElement;
   private readonly timelineCaption: HTMLElement;
   private readonly timelineBody = h("tbody");
@@ -30,6 +29,10 @@ export class CopiesSection {
   private readonly sitesNote = h("p", { class: "wm-note" });
   private readonly empty = h("p", { class: "wm-empty", hidden: true }, "No bytes copied between processes (yet).");
   private copies: CopiesView | null = null;
+  /** Each channel's top edge in the stack (running sums), for the last timeline drawn. */
+  private stacked: { timeline: CopyTimelineView; hidden: string; tops: (Float64Array | null)[] } | null = null;
+  /** Channels switched off in the legend. */
+  private readonly hiddenChannels = new Set<string>();
   private barRows: SiteRow[] = [];
   private xMax = 0;
 
@@ -71,19 +74,23 @@ export class CopiesSection {
       this.sitesNote,
       h("div", { class: "wm-table-wrap" }, this.sitesTable.element));
 
-    this.timeline = makeChart<"line", Pt[]>(this.timelineCanvas, {
-      type: "line",
-      data: { datasets: [] },
-      options: {
-        ...baseOptions<"line">(),
-        parsing: false,
-        interaction: { mode: "nearest", axis: "x", intersect: false },
-        elements: { point: { radius: 0, hitRadius: 4 }, line: { borderWidth: 1.5, tension: 0 } },
-        scales: {
-          x: { type: "linear", min: 0, ticks: { callback: (v) => formatSeconds(Number(v)), maxTicksLimit: 12 }, title: { display: true, text: "time since start" } },
-          y: { type: "linear", stacked: true, beginAtZero: true, ticks: { callback: (v) => formatBytes(Number(v)) } },
+    this.timeline = new LinePlot(this.timelineCanvas, {
+      ...baseOptions<"line">(),
+      scales: {
+        x: { type: "linear", min: 0, ticks: { callback: (v) => formatSeconds(Number(v)), maxTicksLimit: 12 }, title: { display: true, text: "time since start" } },
+        y: { type: "linear", beginAtZero: true, ticks: { callback: (v) => formatBytes(Number(v)) } },
+      },
+      plugins: {
+        legend: {
+          labels: { boxWidth: 10, boxHeight: 10, generateLabels: () => (this.copies?.timeline.channels ?? []).map((c, i) => {
+            const color = paletteColor(this.theme, i);
+            return { text: c.channel, fillStyle: withAlpha(color, 0.35), strokeStyle: color, lineWidth: 1, hidden: this.hiddenChannels.has(c.channel), datasetIndex: i };
+          }) },
+          onClick: (_e, item) => {
+            if (this.hiddenChannels.has(item.text)) this.hiddenChannels.delete(item.text); else this.hiddenChannels.add(item.text);
+            if (this.copies) this.drawTimeline(this.copies);
+          },
         },
-        plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label ?? ""}: ${formatBytes(c.parsed.y)}`, title: (items) => items[0] ? formatSeconds(items[0].parsed.x ?? 0) : "" } } },
       },
     });
     this.bars = makeChart<"bar", number[], string>(this.barsCanvas, {
@@ -92,7 +99,8 @@ export class CopiesSection {
       options: {
         ...baseOptions<"bar">(),
         indexAxis: "y",
-        scales: { x: { beginAtZero: true, ticks: { callback: (v) => formatBytes(Number(v)) } }, y: { ticks: { autoSkip: false } } },
+        // Fixed label rotation: Chart.js skips fitting it (it is re-laid out at every live update).
+        scales: { x: { beginAtZero: true, ticks: { callback: (v) => formatBytes(Number(v)), minRotation: 0, maxRotation: 0 } }, y: { ticks: { autoSkip: false } } },
         plugins: {
           legend: { display: false },
           tooltip: { callbacks: { label: (c) => {
@@ -113,6 +121,7 @@ export class CopiesSection {
 
   setTheme(theme: Theme): void {
     this.theme = theme;
+    this.timeline.invalidate();
     if (this.copies) this.update(this.copies, this.xMax, new Set(["timeline", "sites", "byChannel"]));
   }
 
@@ -128,18 +137,32 @@ export class CopiesSection {
 
   private drawTimeline(copies: CopiesView): void {
     const tl = copies.timeline;
-    const datasets: ChartDataset<"line", Pt[]>[] = tl.channels.map((c, i) => {
+    const hidden = [...this.hiddenChannels].join("\n");
+    if (this.stacked?.timeline !== tl || this.stacked.hidden !== hidden) {
+      // Stacked by hand: each shown channel's area sits on the top edge of the shown one before it.
+      let below: Float64Array | null = null;
+      const tops = tl.channels.map((c) => {
+        if (this.hiddenChannels.has(c.channel)) return null;
+        const top = new Float64Array(tl.t.length);
+        for (let k = 0; k < top.length; k++) top[k] = (below ? (below[k] as number) : 0) + (c.bytes[k] ?? 0);
+        below = top;
+        return top;
+      });
+      this.stacked = { timeline: tl, hidden, tops };
+    }
+    const lines: PlotLine[] = [];
+    let base: Float64Array | undefined;
+    tl.channels.forEach((c, i) => {
+      const top = this.stacked?.tops[i];
+      if (!top) return;
       const color = paletteColor(this.theme, i);
-      const data: Pt[] = new Array(tl.t.length);
-      for (let k = 0; k < tl.t.length; k++) data[k] = { x: tl.t[k] as number, y: c.bytes[k] ?? 0 };
-      return { label: c.channel, data, borderColor: color, backgroundColor: withAlpha(color, 0.35), fill: i === 0 ? "origin" : "-1" };
+      lines.push({ id: c.channel, group: "channels", t: tl.t, y: top, base, color, width: 1, fill: withAlpha(color, 0.35), tip: (k) => `${c.channel}: ${formatBytes(c.bytes[k] ?? 0)}` });
+      base = top;
     });
-    const x = this.timeline.options.scales?.x as { max?: number } | undefined;
-    if (x) x.max = this.xMax > 0 ? this.xMax : undefined;
-    const y = this.timeline.options.scales?.y as { title?: { display?: boolean; text?: string } } | undefined;
-    if (y) y.title = { display: true, text: `bytes per ${formatSeconds(tl.bucketMs)}` };
-    this.timeline.data.datasets = datasets;
-    this.timeline.update("none");
+    const yTitle = `bytes per ${formatSeconds(tl.bucketMs)}`;
+    const y = this.timeline.chart.options.scales?.y as { title?: { display?: boolean; text?: string } } | undefined;
+    if (y && y.title?.text !== yTitle) y.title = { display: true, text: yTitle };
+    this.timeline.setLines(lines, this.xMax, `${yTitle}\n${tl.channels.map((c) => c.channel).join(",")}\n${hidden}`);
     const total = tl.channels.reduce((a, c) => a + c.total, 0);
     const cap = tl.channels.length === 0
       ? "Bytes sent over time: nothing sent yet."

@@ -2,18 +2,15 @@
  * Memory over time: per process, USS (private) with shared (PSS − USS, or RSS − USS without PSS)
  * stacked on top; or one metric per process (RSS / PSS / USS / private dirty); optional Σ line.
  */
-import type { ChartDataset, LegendItem } from "chart.js";
-import type { MemorySeriesView, MemorySumView, MemoryView, ProfileMeta } from "../../protocol/webview";
+import type { LegendItem } from "chart.js";
+import type { MemorySeriesView, MemoryView, ProfileMeta } from "../../protocol/webview";
 import { formatBytes, formatCount, formatSeconds } from "../../core/view/format";
-import { Chart, baseOptions, makeChart } from "../charts";
+import { baseOptions } from "../charts";
 import { h, replaceChildren, text } from "../dom";
 import type { MemoryMode } from "../host";
+import { LinePlot, type PlotLine } from "../linePlot";
 import { paletteColor, withAlpha, type Theme } from "../theme";
 import { chartFigure, dataDetails, section } from "./common";
-
-/** A plotted point; `s` is the shared part when y is the top of a USS + shared stack. */
-type Pt = { x: number; y: number; s?: number };
-type DS = ChartDataset<"line", Pt[]> & { wmKey?: string };
 
 const MODE_LABELS: Record<MemoryMode, string> = {
   breakdown: "USS + shared (stacked)",
@@ -31,28 +28,19 @@ const MODE_HELP: Record<MemoryMode, string> = {
 };
 /** Above this many processes: lines instead of filled areas, and the legend moves to the data table. */
 const MANY = 12;
-
-function points(t: readonly number[], y: readonly (number | null)[]): Pt[] {
-  const out: Pt[] = [];
-  for (let i = 0; i < t.length; i++) {
-    const v = y[i];
-    if (v !== null && v !== undefined) out.push({ x: t[i] as number, y: v });
-  }
-  return out;
-}
+const SUM_KEY = "Σ";
 
 /**
- * The top of the USS + shared stack (PSS, or RSS without PSS), with the shared part in `s`.
- * Stacked by hand: Chart.js's own stacking is O(points × datasets) and freezes at 64 processes.
+ * The top of the USS + shared stack (PSS, or RSS without PSS). Stacked by hand: the shared part
+ * is top − USS, and both lines share the sample indices.
  */
-function sharedPoints(s: MemorySeriesView | MemorySumView, pss: boolean): Pt[] {
-  const out: Pt[] = [];
+function stackTop(s: MemorySeriesView, pss: boolean): Float64Array {
   const top = pss ? s.pss : s.rss;
-  for (let i = 0; i < s.t.length; i++) {
+  const out = new Float64Array(s.t.length);
+  for (let i = 0; i < out.length; i++) {
     const u = s.uss[i];
     const v = top[i];
-    if (u === null || u === undefined || v === null || v === undefined) continue;
-    out.push({ x: s.t[i] as number, y: Math.max(u, v), s: Math.max(0, v - u) });
+    out[i] = u === null || u === undefined || v === null || v === undefined ? NaN : Math.max(u, v);
   }
   return out;
 }
@@ -65,7 +53,7 @@ function peak(values: readonly (number | null)[]): number | null {
 
 export class MemorySection {
   readonly element: HTMLElement;
-  private readonly chart: Chart<"line", Pt[]>;
+  private readonly plot: LinePlot;
   private readonly canvas: HTMLCanvasElement;
   private readonly caption: HTMLElement;
   private readonly note = h("p", { class: "wm-note", hidden: true });
@@ -75,8 +63,12 @@ export class MemorySection {
   private readonly sumBox: HTMLInputElement;
   private readonly tableBody = h("tbody");
   private readonly hidden = new Set<string>();
-  private readonly rows = new Map<string, { tr: HTMLTableRowElement; box: HTMLInputElement; cells: HTMLElement[] }>();
-  private readonly cache = new WeakMap<object, Map<string, Pt[]>>();
+  private readonly rows = new Map<string, { tr: HTMLTableRowElement; box: HTMLInputElement; cells: HTMLElement[]; shown: string[]; label: string; checked: boolean }>();
+  /** Stack tops per series object (a delta replaces the objects of the series it changes). */
+  private readonly tops = new WeakMap<MemorySeriesView, Map<boolean, Float64Array>>();
+  private legendItems: LegendItem[] = [];
+  private palette: { color: string; uss: string; shared: string; sharedFill: string }[] = [];
+  private legendKeys: string[] = [];
   private memory: MemoryView | null = null;
   private meta: ProfileMeta | null = null;
   private xMax = 0;
@@ -105,28 +97,16 @@ export class MemorySection {
       this.empty,
       fig.figure,
       dataDetails("Memory data table (per process)", table));
-    this.chart = makeChart<"line", Pt[]>(this.canvas, {
-      type: "line",
-      data: { datasets: [] },
-      options: {
-        ...baseOptions<"line">(),
-        parsing: false,
-        spanGaps: true,
-        interaction: { mode: "nearest", axis: "x", intersect: false },
-        elements: { point: { radius: 0, hitRadius: 4 }, line: { borderWidth: 1.5, tension: 0 } },
-        scales: {
-          x: { type: "linear", min: 0, ticks: { callback: (v) => formatSeconds(Number(v)), maxTicksLimit: 12 }, title: { display: true, text: "time since start" } },
-          y: { type: "linear", beginAtZero: true, ticks: { callback: (v) => formatBytes(Number(v)) } },
-        },
-        plugins: {
-          legend: {
-            labels: { boxWidth: 10, boxHeight: 10, filter: (item: LegendItem, data) => !(data.datasets[item.datasetIndex ?? 0] as DS).label?.endsWith(" · shared") },
-            onClick: (_e, item) => this.toggleKey((this.chart.data.datasets[item.datasetIndex ?? 0] as DS).wmKey),
-          },
-          tooltip: { callbacks: { label: (c) => {
-            const raw = c.raw as Pt;
-            return raw.s !== undefined ? `${c.dataset.label ?? ""}: ${formatBytes(raw.s)} (USS + shared ${formatBytes(raw.y)})` : `${c.dataset.label ?? ""}: ${formatBytes(c.parsed.y)}`;
-          }, title: (items) => items[0] ? formatSeconds(items[0].parsed.x ?? 0) : "" } },
+    this.plot = new LinePlot(this.canvas, {
+      ...baseOptions<"line">(),
+      scales: {
+        x: { type: "linear", min: 0, ticks: { callback: (v) => formatSeconds(Number(v)), maxTicksLimit: 12 }, title: { display: true, text: "time since start" } },
+        y: { type: "linear", beginAtZero: true, ticks: { callback: (v) => formatBytes(Number(v)) } },
+      },
+      plugins: {
+        legend: {
+          labels: { boxWidth: 10, boxHeight: 10, generateLabels: () => this.legendItems },
+          onClick: (_e, item) => this.toggleKey(this.legendKeys[item.datasetIndex ?? -1]),
         },
       },
     });
@@ -147,6 +127,8 @@ export class MemorySection {
 
   setTheme(theme: Theme): void {
     this.theme = theme;
+    this.palette = [];
+    this.plot.invalidate();
     this.redraw();
   }
 
@@ -169,12 +151,23 @@ export class MemorySection {
     this.renderTable();
   }
 
-  private cached(s: object, id: string, make: () => Pt[]): Pt[] {
-    let m = this.cache.get(s);
-    if (!m) { m = new Map(); this.cache.set(s, m); }
-    let p = m.get(id);
-    if (!p) { p = make(); m.set(id, p); }
-    return p;
+  /** Process i's line and area colours (memoized: parsing colours is not free at 64 processes × 4 Hz). */
+  private colors(i: number): { color: string; uss: string; shared: string; sharedFill: string } {
+    let c = this.palette[i];
+    if (!c) {
+      const color = paletteColor(this.theme, i);
+      c = { color, uss: withAlpha(color, 0.3), shared: withAlpha(color, 0.55), sharedFill: withAlpha(color, 0.12) };
+      this.palette[i] = c;
+    }
+    return c;
+  }
+
+  private stackTop(s: MemorySeriesView, pss: boolean): Float64Array {
+    let m = this.tops.get(s);
+    if (!m) { m = new Map(); this.tops.set(s, m); }
+    let top = m.get(pss);
+    if (!top) { top = stackTop(s, pss); m.set(pss, top); }
+    return top;
   }
 
   private redraw(): void {
@@ -186,43 +179,58 @@ export class MemorySection {
     this.empty.hidden = !none;
     text(this.empty, none ? (meta.live ? "No memory samples yet." : "No memory samples were recorded for this run.") : "");
     const many = mem.series.length > MANY;
-    const datasets: DS[] = [];
+    const lines: PlotLine[] = [];
+    const legend: LegendItem[] = [];
+    const keys: string[] = [];
     const usePss = meta.pss;
+    const addLegend = (key: string, label: string, color: string, fill: string, lineDash?: number[]) => {
+      legend.push({ text: label, fillStyle: fill, strokeStyle: color, lineWidth: 1, lineDash, hidden: this.hidden.has(key), datasetIndex: keys.length });
+      keys.push(key);
+    };
     mem.series.forEach((s, i) => {
-      const color = paletteColor(this.theme, i);
+      const { color, uss: ussFill, shared, sharedFill } = this.colors(i);
       const hidden = this.hidden.has(s.key);
       if (this.mode === "breakdown") {
-        datasets.push({
-          label: s.label, wmKey: s.key, data: this.cached(s, "uss", () => points(s.t, s.uss)), hidden,
-          borderColor: color, backgroundColor: withAlpha(color, 0.3), fill: many ? false : "origin",
+        addLegend(s.key, s.label, color, ussFill);
+        if (hidden) return;
+        const uss = s.uss;
+        const top = this.stackTop(s, usePss);
+        lines.push({
+          id: `${s.key}:uss`, group: s.key, t: s.t, y: uss, color, width: 1, fill: many ? null : ussFill,
+          tip: (k) => `${s.label}: ${formatBytes(uss[k])}`,
         });
-        datasets.push({
-          label: `${s.label} · shared`, wmKey: s.key, data: this.cached(s, `shared:${usePss}`, () => sharedPoints(s, usePss)), hidden,
-          // No borderDash: dashed lines lose Chart.js's per-pixel fast path (all points stroked).
-          borderColor: withAlpha(color, 0.55), borderWidth: 1, backgroundColor: withAlpha(color, 0.12), fill: many ? false : "-1",
+        lines.push({
+          // No dash: dashed strokes cost far more than solid ones.
+          id: `${s.key}:shared`, group: s.key, t: s.t, y: top, base: uss, color: shared, width: 1, fill: many ? null : sharedFill,
+          tip: (k) => `${s.label} · shared: ${formatBytes(Math.max(0, (top[k] as number) - (uss[k] ?? 0)))} (USS + shared ${formatBytes(top[k])})`,
         });
       } else {
         const m = this.mode;
-        datasets.push({ label: s.label, wmKey: s.key, data: this.cached(s, m, () => points(s.t, s[m])), hidden, borderColor: color, backgroundColor: color, fill: false });
+        addLegend(s.key, s.label, color, color);
+        if (hidden) return;
+        const y = s[m];
+        lines.push({ id: `${s.key}:${m}`, t: s.t, y, color, width: 1, tip: (k) => `${s.label}: ${formatBytes(y[k])}` });
       }
     });
     if (this.showSum && mem.sum) {
       const sum = mem.sum;
       const metric = this.mode === "breakdown" ? (usePss ? "pss" : "rss") : this.mode;
-      datasets.push({
-        label: `Σ all processes (${metric === "privateDirty" ? "private dirty" : metric.toUpperCase()})`, wmKey: "Σ",
-        data: this.cached(sum, metric, () => points(sum.t, sum[metric])),
-        borderColor: this.theme.sum, backgroundColor: this.theme.sum, borderWidth: 2, borderDash: [6, 3], fill: false,
-      });
+      const label = `Σ all processes (${metric === "privateDirty" ? "private dirty" : metric.toUpperCase()})`;
+      addLegend(SUM_KEY, label, this.theme.sum, this.theme.sum, [6, 3]);
+      if (!this.hidden.has(SUM_KEY)) {
+        const y = sum[metric];
+        lines.push({ id: SUM_KEY, t: sum.t, y, color: this.theme.sum, width: 2, dash: [6, 3], tip: (k) => `${label}: ${formatBytes(y[k])}` });
+      }
     }
-    const o = this.chart.options;
-    if (o.scales?.x) (o.scales.x as { max?: number }).max = this.xMax > 0 ? this.xMax : undefined;
-    if (o.plugins?.legend) o.plugins.legend.display = !many;
-    this.chart.data.datasets = datasets;
-    this.chart.update("none");
+    this.legendItems = legend;
+    this.legendKeys = keys;
+    const legendOptions = this.plot.chart.options.plugins?.legend;
+    if (legendOptions) legendOptions.display = !many;
+    // Legend entries are part of the frame only while the legend is shown.
+    this.plot.setLines(lines, this.xMax, many ? "many" : legend.map((l) => `${l.text}\t${l.hidden}\t${String(l.fillStyle)}`).join("\n"));
     const n = mem.series.length;
     const modeText = this.mode === "breakdown"
-      ? `USS (bold line${many ? "" : ", filled"}) with shared memory (${usePss ? "PSS − USS" : "RSS − USS"}) stacked on top (thin line, so the thin line is ${usePss ? "PSS" : "RSS"})`
+      ? `USS (solid line${many ? "" : ", filled"}) with shared memory (${usePss ? "PSS − USS" : "RSS − USS"}) stacked on top (faint line, so the faint line is ${usePss ? "PSS" : "RSS"})`
       : MODE_LABELS[this.mode];
     const cap = `Memory over time, ${n} process${n === 1 ? "" : "es"}: ${modeText}.${many ? " Legend: see the data table (Show checkboxes)." : ""}`;
     text(this.caption, cap);
@@ -241,14 +249,19 @@ export class MemorySection {
       if (!row) {
         const box = h("input", { type: "checkbox", on: { change: () => this.toggleKey(s.key) } });
         const cells = Array.from({ length: 7 }, (_, i) => h("td", { class: i >= 1 ? "num" : null }));
-        row = { tr: h("tr", { "data-key": s.key }, h("td", null, box), ...cells), box, cells };
+        row = { tr: h("tr", { "data-key": s.key }, h("td", null, box), ...cells), box, cells, shown: [], label: "", checked: false };
         this.rows.set(s.key, row);
       }
-      row.box.setAttribute("aria-label", `Show ${s.label}`);
-      row.box.checked = !this.hidden.has(s.key);
+      // Compared with what the row shows (kept here), so unchanged cells cost no DOM access.
+      if (row.label !== s.label) { row.label = s.label; row.box.setAttribute("aria-label", `Show ${s.label}`); }
+      const checked = !this.hidden.has(s.key);
+      if (row.checked !== checked) { row.checked = checked; row.box.checked = checked; }
       const values = [s.label, formatCount(s.samples), formatBytes(peak(s.rss)), formatBytes(peak(s.pss)), formatBytes(peak(s.uss)),
         formatBytes(peak(s.privateDirty)), formatBytes(s.rss[s.rss.length - 1] ?? null)];
-      values.forEach((v, i) => text(row.cells[i] as HTMLElement, v));
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i] as string;
+        if (row.shown[i] !== v) { row.shown[i] = v; (row.cells[i] as HTMLElement).textContent = v; }
+      }
       rows.push(row.tr);
     }
     for (const k of [...this.rows.keys()]) if (!keep.has(k)) this.rows.delete(k);
@@ -261,6 +274,6 @@ export class MemorySection {
   }
 
   destroy(): void {
-    this.chart.destroy();
+    this.plot.destroy();
   }
 }
