@@ -3,11 +3,13 @@
 // (process.cpuUsage() delta, user + system, i.e. including the kernel's /proc work) per wall
 // second as a percentage of one core. Budget: < 2 % for 32 processes of 200 MB.
 //
-//   node bench/sampler-cost.mjs [--procs 32] [--mb 200] [--seconds 30] [--busy] [--interval 50]
+//   node bench/sampler-cost.mjs [--procs 32] [--mb 200] [--seconds 30] [--busy] [--fork] [--interval 50]
 //
 // --busy: every process keeps faulting in and freeing memory (RSS and fault counters change every
 // tick), so smaps_rollup is always "due" and only the smaps budget limits it. Without it the
 // processes sit idle after filling their memory, the common case for a parent holding data.
+// --fork: one Python parent forks the holders and only the parent is watched, so the sampler finds
+// them through /proc/<pid>/task/<tid>/children as it does for a Pool's workers.
 // Prints a markdown table on stdout; exits 1 when over budget.
 //
 // The sampler is bundled with esbuild first and run as plain JavaScript: running it through tsx
@@ -52,35 +54,48 @@ const MB = arg("mb", 200);
 const SECONDS = arg("seconds", 30);
 const INTERVAL = arg("interval", 50);
 const BUSY = process.argv.includes("--busy");
+const FORK = process.argv.includes("--fork");
 const BUDGET = 2; // % of one core
 const PYTHON = process.env.WMPROF_PYTHON ?? "python3";
 
-const HOLDER = `
-import sys, time
-blob = b"x" * (${MB} << 20)          # ${MB} MB, every page touched
-print("ready", flush=True)
-busy = ${BUSY ? "True" : "False"}
-while True:
-    if busy:
-        chunk = bytearray(1 << 20)     # mmap'd: faults in 256 pages, then unmapped
-        for i in range(0, len(chunk), 4096):
-            chunk[i] = 1
-        del chunk
-        time.sleep(0.02)
-    else:
-        time.sleep(3600)
+const HOLD = `
+import os, sys, time
+def hold():
+    blob = b"x" * (${MB} << 20)          # ${MB} MB, every page touched
+    print("ready", flush=True)
+    busy = ${BUSY ? "True" : "False"}
+    while True:
+        if busy:
+            chunk = bytearray(1 << 20)     # mmap'd: faults in 256 pages, then unmapped
+            for i in range(0, len(chunk), 4096):
+                chunk[i] = 1
+            del chunk
+            time.sleep(0.02)
+        else:
+            time.sleep(3600)
+`;
+const HOLDER = `${HOLD}
+hold()
+`;
+const FORKER = `${HOLD}
+for _ in range(${PROCS}):
+    if os.fork() == 0:
+        hold()
+os.wait()
 `;
 
+/** The processes to watch and a promise of every holder being ready. */
 function startHolders() {
   const children = [];
   const ready = [];
-  for (let i = 0; i < PROCS; i++) {
-    const c = spawn(PYTHON, ["-c", HOLDER], { stdio: ["ignore", "pipe", "inherit"] });
+  for (let i = 0; i < (FORK ? 1 : PROCS); i++) {
+    const c = spawn(PYTHON, ["-c", FORK ? FORKER : HOLDER], { stdio: ["ignore", "pipe", "inherit"], detached: FORK });
     children.push(c);
     ready.push(
       new Promise((resolve, reject) => {
+        let lines = 0;
         const rl = createInterface({ input: c.stdout });
-        rl.once("line", () => resolve());
+        rl.on("line", () => ++lines === (FORK ? PROCS : 1) && resolve());
         c.once("exit", (code) => reject(new Error(`holder exited with ${code}`)));
       }),
     );
@@ -100,7 +115,16 @@ function pct(micros, wallMs) {
 async function main() {
   const { MemorySampler } = await loadMemory();
   const { children, ready } = startHolders();
-  const kill = () => children.forEach((c) => c.exitCode === null && c.kill("SIGKILL"));
+  // the forked holders have the parent's process group: kill that (SIGKILL to the parent alone would orphan them)
+  const kill = () => {
+    for (const c of children) {
+      try {
+        process.kill(FORK ? -c.pid : c.pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
+  };
   process.on("exit", kill);
   try {
     await ready;
@@ -128,7 +152,7 @@ async function main() {
     const smaps = pct(st2.smapsMicros - st1.smapsMicros, wall2 - wall1);
     const ticks = st2.ticks - st1.ticks;
     const rows = [
-      ["processes × MB", `${PROCS} × ${MB}${BUSY ? " (busy)" : " (idle)"}`],
+      ["processes × MB", `${PROCS} × ${MB}${BUSY ? " (busy)" : " (idle)"}${FORK ? ", forked by one watched parent" : ""}`],
       ["interval", `${INTERVAL} ms asked (10 ms for the first 1–2 s); ${st2.intervalMs.toFixed(1)} ms at the end (stretched to stay within tickBudget)`],
       ["wall", `${((wall2 - wall0) / 1000).toFixed(1)} s`],
       ["CPU, whole run (incl. start-up burst and first smaps reads)", `${whole.toFixed(2)} %`],
@@ -136,11 +160,12 @@ async function main() {
       ["  of which inside sampler ticks", `${inTicks.toFixed(2)} %`],
       ["  of which smaps_rollup reads", `${smaps.toFixed(2)} %`],
       ["ticks (steady)", `${ticks} (${(((st2.cpuMicros - st1.cpuMicros) / Math.max(1, ticks))).toFixed(0)} µs CPU per tick)`],
+      ["discoveries (steady)", String(st2.discoveries - st1.discoveries)],
       ["smaps_rollup reads (whole run / steady)", `${st2.smapsReads} / ${st2.smapsReads - st1.smapsReads}`],
       ["errors", String(st2.errors)],
       ["budget", `< ${BUDGET} % of one core: ${whole < BUDGET && steady < BUDGET ? "OK" : "OVER"}`],
     ];
-    console.log(`## Sampler cost: ${PROCS} Python processes × ${MB} MB${BUSY ? ", busy" : ""}\n`);
+    console.log(`## Sampler cost: ${PROCS} Python processes × ${MB} MB${BUSY ? ", busy" : ""}${FORK ? ", forked" : ""}\n`);
     console.log("| measure | value |\n| --- | --- |");
     for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
     process.exitCode = whole < BUDGET && steady < BUDGET ? 0 : 1;

@@ -234,6 +234,8 @@ export class ProfileModel {
           anon: ev.anon ?? null, minflt: ev.minflt ?? null, majflt: ev.majflt ?? null,
         };
         updatePeak(p.peak, sample);
+        // The high-water mark covers the peaks no sample saw (a buffer freed just before exit).
+        if (typeof ev.hwm === "number" && Number.isFinite(ev.hwm) && ev.hwm > (p.peak.rss ?? 0)) p.peak.rss = ev.hwm;
         // Sampler ticks and log lines arrive independently: keep the series in time order.
         let i = p.samples.length;
         while (i > 0 && p.samples[i - 1]!.t > sample.t) i--;

@@ -170,6 +170,8 @@ export interface MemEvent {
   anon?: number;
   minflt?: number;
   majflt?: number;
+  /** VmHWM: the process's peak RSS over its whole life (a high-water mark, not a sample). */
+  hwm?: number;
 }
 
 /** Last line of a process that ended normally (absent after SIGKILL or os._exit without flush). */

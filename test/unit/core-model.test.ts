@@ -157,6 +157,23 @@ test("a process's own exit sample joins its series in time order and raises its 
   assert.equal(p.peak.privateDirty, 400);
 });
 
+test("a process's exit sample with its high-water mark (hwm) raises its peak RSS above every sample", () => {
+  const m = new ProfileModel({ startedAtMs: 0 });
+  m.ingest(hello(5, 1, 0));
+  const s = (t: number, rss: number) => ({ t, rss, pss: rss, uss: rss, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: rss, swap: 0, minflt: 0, majflt: 0 });
+  m.addMemoryTick(10, [{ pid: 5, ppid: 1, sample: s(10, 3000) }]);
+  m.ingestLine(JSON.stringify({ e: "mem", pid: 5, t: 20, rss: 100, pss: 100, uss: 100, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 100, swap: 0, hwm: 5000 }));
+  const p = m.toProfile(META).processes[0]!;
+  assert.equal(p.peak.rss, 5000);
+  assert.equal(p.samples.at(-1)!.rss, 100, "the sample itself is the exit figure, not the mark");
+  // a mark below the sampled peak changes nothing
+  const m2 = new ProfileModel({ startedAtMs: 0 });
+  m2.ingest(hello(5, 1, 0));
+  m2.addMemoryTick(10, [{ pid: 5, ppid: 1, sample: s(10, 3000) }]);
+  m2.ingestLine(JSON.stringify({ e: "mem", pid: 5, t: 20, rss: 100, pss: 100, uss: 100, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 100, swap: 0, hwm: 2000 }));
+  assert.equal(m2.toProfile(META).processes[0]!.peak.rss, 3000);
+});
+
 test("child and reap read before the child's own hello, with a sampler tick between: still one process", () => {
   const m = new ProfileModel({ startedAtMs: 0 });
   m.ingest(hello(10, 1, 0, "main", null));

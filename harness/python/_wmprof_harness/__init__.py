@@ -323,9 +323,14 @@ def _mem_line():
         except Exception:
             pass
         try:
+            # RssAnon, and VmHWM: the peak RSS of the whole process life, which the outside
+            # sampler misses when the process frees a big buffer just before it ends (a worker
+            # that received 4 GiB and returns)
             with open("/proc/self/status", "rb") as f:
                 for line in f.read().decode("ascii", "replace").splitlines():
-                    if line.startswith("RssAnon:"):
+                    if line.startswith("VmHWM:"):
+                        out.append('"hwm":%d' % (int(line.split()[1]) * 1024))
+                    elif line.startswith("RssAnon:"):
                         out.append('"anon":%d' % (int(line.split()[1]) * 1024))
                         break
         except Exception:
@@ -474,6 +479,40 @@ def code_class(code, k):
         _STRING_CLS[id(code)] = (code, k)
         return k
     return k
+
+
+_INTERNAL = {}  # id(code) -> (code, internal_code(code)): the code keeps its id its own
+
+
+def internal_code(code):
+    """True if code is multiprocessing's own (any module of the standard library's multiprocessing
+    or concurrent.futures packages, "<string>" manager proxy methods) or the harness's: a call it
+    makes to Connection.send_bytes / recv_bytes / recv_bytes_into is a Queue's, a Pool's, an
+    executor's wake-up pipe or an authentication handshake, not the user's (see _mp). Cached
+    per code object."""
+    e = _INTERNAL.get(id(code))
+    if e is not None and e[0] is code:
+        return e[1]
+    k = classify(code)
+    if k == K_USER:
+        v = False
+    elif k != K_NEUTRAL:  # connection, queues, pool, futures/process, managers, process._bootstrap
+        v = True
+    else:
+        fn = code.co_filename
+        if fn.startswith("<"):
+            v = False
+        else:
+            fn = _abs_file(fn)
+            if fn.startswith(_HARNESS_PREFIXES):
+                v = True
+            elif not fn.startswith(_STDLIB):
+                v = False
+            else:
+                norm = fn.replace("\\", "/")
+                v = "/multiprocessing/" in norm or "/concurrent/futures/" in norm
+    _INTERNAL[id(code)] = (code, v)
+    return v
 
 
 def classify(code):

@@ -38,7 +38,7 @@ from . import (
     HARNESS_DIR, CH_QUEUE, CH_POOL, CH_EXECUTOR, CH_PROCARGS, K_FEEDER, K_USER, K_STOP, BIG,
     FLUSH_S, HIST_LEN,
     _BUCKET_OF_BITLEN, classify, file_class, code_class, user_slot, user_site, slot, flush,
-    queue_big, event, js, final, _activate,
+    queue_big, event, js, final, _activate, internal_code, CH_PIPE,
 )
 
 _pc = perf_counter  # float seconds: see I_SEC in __init__ for why not perf_counter_ns
@@ -296,7 +296,9 @@ def _patch_connection(m):
     """Connection.send / recv (identical 3.8-3.13) do their own accounting: their caller is the
     user frame itself in the common case, which saves a layer and a frame step. They pickle with
     the original ForkingPickler functions (not counted twice) as long as the module's
-    _ForkingPickler is the class we hooked; otherwise they defer to it."""
+    _ForkingPickler is the class we hooked; otherwise they defer to it. The raw-bytes methods:
+    see _patch_raw_bytes."""
+    _patch_raw_bytes(m)
     CB = m._ConnectionBase
     _FP, _odumps, _oloads = _FAST
     if _FP is None or _is_wrapped(CB.__dict__["send"]):
@@ -374,6 +376,281 @@ def _patch_connection(m):
 
     CB.send = _whole(_wraps(send, orig_send))
     CB.recv = _whole(_wraps(recv, orig_recv))
+
+
+# ------------------------------------------------------------------------------------------------
+# Raw bytes: Connection.send_bytes / recv_bytes / recv_bytes_into called by the user's own code
+# (a buffer sent without pickling is still a copy through the pipe). Channel pipe, no pickling
+# time: counted like an untimed message (the record's timing fields are left alone, so a line's
+# `ns` stays its pickling time), `big` events with ns 0; the clock is read only for the flush
+# check, on a message >= 64 KiB and on one small message in 16. multiprocessing calls these
+# methods too, for traffic other hooks count or that is not the user's (a Queue's feeder and
+# get(), SimpleQueue, the executor's wake-up pipe, the authentication handshake of managers and
+# Listener/Client): a message counts only if the method's immediate caller is not code of the
+# multiprocessing or concurrent.futures packages or of the harness (internal_code). The check is
+# by code object: a one-entry cache for the last internal caller, one for the last user call
+# (code, f_lasti, record), the slow path (_raw_record) behind them. A Queue skips it altogether
+# (_queue_conns). Counted after the call returned: a call that raises (closed connection,
+# EOFError, BufferTooShort, bad offsets) counts nothing. The bodies are replaced whole, as send /
+# recv are (no frame added: the caller is _gf(1)), when their bytecode names are the known ones;
+# otherwise wrappers call the originals.
+
+# send_bytes up to 3.10 copies a buffer of items wider than a byte (memoryview(bytes(m))) and
+# measures it with len(); 3.11+ casts it to 'B' and uses nbytes. recv_bytes / recv_bytes_into:
+# one body 3.8-3.13.
+_SEND_BYTES_CAST = {
+    ('_check_closed', '_check_writable', 'memoryview', 'itemsize', 'bytes', 'len', 'ValueError',
+     '_send_bytes'): False,
+    ('_check_closed', '_check_writable', 'memoryview', 'itemsize', 'cast', 'nbytes', 'ValueError',
+     '_send_bytes'): True,
+}
+_RECV_BYTES_NAMES = ('_check_closed', '_check_readable', 'ValueError', '_recv_bytes',
+                     '_bad_message_length', 'getvalue')
+_RECV_INTO_NAMES = ('_check_closed', '_check_readable', 'memoryview', 'itemsize', 'len',
+                    'ValueError', '_recv_bytes', 'tell', 'BufferTooShort', 'getvalue', 'seek',
+                    'readinto')
+_RAW_SEND = CH_PIPE * 2  # chdir of a raw send; a receive is _RAW_SEND + 1
+# (send_bytes hook, recv_bytes hook, original send_bytes, original recv_bytes): a Queue binds
+# the originals for its feeder and get() (see _queue_conns), which then pay nothing for the hooks
+_RAW_ORIG = [None, None, None, None]
+
+
+def _raw_record(f, chdir):
+    """Slow path of the raw-bytes hooks: (record, cacheable) for a message whose method was
+    called from frame f. record is None if f is multiprocessing's own code (not counted); else
+    the slot of f itself if it is user code (cacheable by f's code and f_lasti), or of the
+    innermost user frame above it (a neutral caller, e.g. a Thread running conn.send_bytes as
+    its target; -1 if none, or if f is None: no Python caller at all)."""
+    try:
+        if f is None:
+            return R[slot(-1, chdir)], False
+        code = f.f_code
+        if internal_code(code):
+            return None, True
+        if classify(code) == K_USER:
+            e = SITE_CACHE[chdir].get(id(code))
+            s = e[1].get(f.f_lasti) if e is not None and e[0] is code else None
+            if s is None:
+                s = user_slot(code, f, chdir)
+            return R[s], True
+        return R[slot(user_site(f), chdir)], False
+    except Exception:
+        return _DUMMY, False
+
+
+def _caller():
+    """The frame that called the caller of this function, or None."""
+    try:
+        return _gf(2)
+    except ValueError:
+        return None
+
+
+def _raw_count(f, chdir, n):
+    """Counts one raw message of n bytes whose method was called from frame f (the fallback
+    wrappers; the whole replacements do this inline)."""
+    try:
+        r = _raw_record(f, chdir)[0]
+        if r is None:
+            return
+        n = int(n)
+        r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+        if n >= 65536:
+            queue_big(r[I_SLOT], n, 0.0)
+        t = _pc()
+        if t >= NEXT_FLUSH[0]:
+            flush(t)
+    except Exception:
+        pass
+
+
+def _patch_raw_bytes(m):
+    CB = m._ConnectionBase
+    orig_send = CB.__dict__["send_bytes"]
+    orig_recv = CB.__dict__["recv_bytes"]
+    orig_into = CB.__dict__["recv_bytes_into"]
+    if _is_wrapped(orig_send):
+        return
+    _cast = _SEND_BYTES_CAST.get(orig_send.__code__.co_names)
+    _BufferTooShort = m.BufferTooShort
+    _sskip = None  # code of the last internal caller of send_bytes (not counted)
+    _slc = (None, -1, _DUMMY)  # (user code, f_lasti, record) of the last counted send_bytes
+    _sk = 0  # small messages to count before the next flush check (clock read)
+    _rskip = None  # ... the same for recv_bytes
+    _rlc = (None, -1, _DUMMY)
+    _rk = 0
+    _iskip = None  # ... and for recv_bytes_into
+    _ilc = (None, -1, _DUMMY)
+    _ik = 0
+
+    def send_bytes(self, buf, offset=0, size=None):
+        nonlocal _sskip, _slc, _sk
+        self._check_closed()
+        self._check_writable()
+        m = memoryview(buf)
+        if m.itemsize > 1:
+            m = m.cast('B') if _cast else memoryview(bytes(m))
+        n = m.nbytes if _cast else len(m)
+        if offset < 0:
+            raise ValueError("offset is negative")
+        if n < offset:
+            raise ValueError("buffer length < offset")
+        if size is None:
+            size = n - offset
+        elif size < 0:
+            raise ValueError("size is negative")
+        elif offset + size > n:
+            raise ValueError("buffer length < offset + size")
+        m = m[offset:offset + size]
+        self._send_bytes(m)
+        try:
+            f = _gf(1)
+        except ValueError:  # no Python caller: a thread started on the bound method itself
+            return _raw_count(None, _RAW_SEND, m.nbytes)
+        c = f.f_code
+        if c is _sskip:
+            return
+        code, lasti, r = _slc
+        if c is not code or f.f_lasti != lasti:
+            r, keep = _raw_record(f, _RAW_SEND)
+            if r is None:
+                _sskip = c
+                return
+            if keep:
+                _slc = (c, f.f_lasti, r)
+        n = m.nbytes
+        r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+        if n >= 65536:
+            queue_big(r[I_SLOT], n, 0.0)
+        elif _sk:
+            _sk -= 1
+            return
+        _sk = SKIP
+        t = _pc()
+        if t >= NEXT_FLUSH[0]:
+            flush(t)
+
+    def recv_bytes(self, maxlength=None):
+        nonlocal _rskip, _rlc, _rk
+        self._check_closed()
+        self._check_readable()
+        if maxlength is not None and maxlength < 0:
+            raise ValueError("negative maxlength")
+        buf = self._recv_bytes(maxlength)
+        if buf is None:
+            self._bad_message_length()
+        buf = buf.getvalue()
+        try:
+            f = _gf(1)
+        except ValueError:
+            _raw_count(None, _RAW_SEND + 1, len(buf))
+            return buf
+        c = f.f_code
+        if c is _rskip:
+            return buf
+        code, lasti, r = _rlc
+        if c is not code or f.f_lasti != lasti:
+            r, keep = _raw_record(f, _RAW_SEND + 1)
+            if r is None:
+                _rskip = c
+                return buf
+            if keep:
+                _rlc = (c, f.f_lasti, r)
+        n = len(buf)
+        r[0 if n < 64 else _BK[n.bit_length()]] += n + ONE
+        if n >= 65536:
+            queue_big(r[I_SLOT], n, 0.0)
+        elif _rk:
+            _rk -= 1
+            return buf
+        _rk = SKIP
+        t = _pc()
+        if t >= NEXT_FLUSH[0]:
+            flush(t)
+        return buf
+
+    def recv_bytes_into(self, buf, offset=0):
+        nonlocal _iskip, _ilc, _ik
+        self._check_closed()
+        self._check_readable()
+        with memoryview(buf) as m:
+            # Get bytesize of arbitrary buffer
+            itemsize = m.itemsize
+            bytesize = itemsize * len(m)
+            if offset < 0:
+                raise ValueError("negative offset")
+            elif offset > bytesize:
+                raise ValueError("offset too large")
+            result = self._recv_bytes()
+            size = result.tell()
+            if bytesize < offset + size:
+                raise _BufferTooShort(result.getvalue())
+            # Message can fit in dest
+            result.seek(0)
+            result.readinto(m[offset // itemsize :
+                              (offset + size) // itemsize])
+        try:
+            f = _gf(1)
+        except ValueError:
+            _raw_count(None, _RAW_SEND + 1, size)
+            return size
+        c = f.f_code
+        if c is _iskip:
+            return size
+        code, lasti, r = _ilc
+        if c is not code or f.f_lasti != lasti:
+            r, keep = _raw_record(f, _RAW_SEND + 1)
+            if r is None:
+                _iskip = c
+                return size
+            if keep:
+                _ilc = (c, f.f_lasti, r)
+        r[0 if size < 64 else _BK[size.bit_length()]] += size + ONE
+        if size >= 65536:
+            queue_big(r[I_SLOT], size, 0.0)
+        elif _ik:
+            _ik -= 1
+            return size
+        _ik = SKIP
+        t = _pc()
+        if t >= NEXT_FLUSH[0]:
+            flush(t)
+        return size
+
+    # Fallbacks for bodies not known here: the originals, counted after they return.
+    def send_bytes_wrapper(self, buf, offset=0, size=None):
+        orig_send(self, buf, offset, size)
+        try:
+            if size is None:
+                with memoryview(buf) as v:
+                    size = v.nbytes - offset
+        except Exception:
+            return
+        _raw_count(_caller(), _RAW_SEND, size)
+
+    def recv_bytes_wrapper(self, maxlength=None):
+        buf = orig_recv(self, maxlength)
+        _raw_count(_caller(), _RAW_SEND + 1, len(buf))
+        return buf
+
+    def recv_bytes_into_wrapper(self, buf, offset=0):
+        size = orig_into(self, buf, offset)
+        _raw_count(_caller(), _RAW_SEND + 1, size)
+        return size
+
+    if _cast is not None and orig_send.__defaults__ == (0, None):
+        CB.send_bytes = _whole(_wraps(send_bytes, orig_send))
+    else:
+        CB.send_bytes = _wraps(send_bytes_wrapper, orig_send)
+    if orig_recv.__code__.co_names == _RECV_BYTES_NAMES and orig_recv.__defaults__ == (None,):
+        CB.recv_bytes = _whole(_wraps(recv_bytes, orig_recv))
+    else:
+        CB.recv_bytes = _wraps(recv_bytes_wrapper, orig_recv)
+    if orig_into.__code__.co_names == _RECV_INTO_NAMES and orig_into.__defaults__ == (0,):
+        CB.recv_bytes_into = _whole(_wraps(recv_bytes_into, orig_into))
+    else:
+        CB.recv_bytes_into = _wraps(recv_bytes_into_wrapper, orig_into)
+    _RAW_ORIG[:] = [CB.send_bytes, CB.recv_bytes, orig_send, orig_recv]
 
 
 def _namespace(name, **attrs):
@@ -918,8 +1195,39 @@ def _idle_condition_class(threading):
     return IdleCondition
 
 
+def _queue_conns(Q):
+    """A Queue's feeder thread and its get() call its connections' send_bytes / recv_bytes
+    through the bound methods that Queue._reset (3.9+; _after_fork in 3.8) stores on the Queue:
+    bound to the original methods instead, they skip the raw-bytes hooks' caller check (~1,500
+    to 2,000 instructions a message on 3.11, for traffic already counted as queue)."""
+    for name in ("_reset", "_after_fork"):
+        orig = Q.__dict__.get(name)
+        code = getattr(orig, "__code__", None)
+        if code is not None and "_recv_bytes" in code.co_names and "_send_bytes" in code.co_names:
+            break
+    else:
+        return
+    if _is_wrapped(orig):
+        return
+    from types import MethodType
+
+    def rebind(self, *args, **kwargs):
+        r = orig(self, *args, **kwargs)
+        try:
+            hook_send, hook_recv, osend, orecv = _RAW_ORIG
+            if hook_send is not None and getattr(self._send_bytes, "__func__", None) is hook_send:
+                self._send_bytes = MethodType(osend, self._writer)
+            if hook_recv is not None and getattr(self._recv_bytes, "__func__", None) is hook_recv:
+                self._recv_bytes = MethodType(orecv, self._reader)
+        except Exception:
+            pass
+        return r
+    setattr(Q, name, _wraps(rebind, orig))
+
+
 def _patch_queues(m):
     Q = m.Queue
+    _queue_conns(Q)
     _SENTINEL[0] = getattr(m, "_sentinel", _SENTINEL[0])
     FP, odumps, oloads = _FAST
     if FP is None or getattr(m, "_ForkingPickler", None) is not FP:
