@@ -65,9 +65,12 @@ const NO_FD = -1;
 const RESCAN_AFTER_CHANGE_MS = 1000;
 /** …and at least this often whatever its mtime says (file systems with coarse timestamps). */
 const RESCAN_MS = 5000;
-/** A log whose descriptor was given up (over maxOpenFds) is checked by size after 250 ms, then backing off to 4 s. */
+/** A log whose descriptor was given up (over maxOpenFds, or idle) is checked by size after 250 ms, then backing off to 4 s. */
 const CLOSED_CHECK_MS = 250;
 const CLOSED_CHECK_MAX_MS = 4000;
+/** A log that has not grown for this long gives up its descriptor too: its process has most likely
+ *  exited, and runs that start and end many workers must not hold one descriptor per log ever seen. */
+const IDLE_CLOSE_MS = 10_000;
 
 interface TailState {
   path: string;
@@ -208,7 +211,7 @@ export class RunDirTailer {
       this.close(st); // reopened at the next check
     }
     if (total > 0) st.grewAt = now;
-    if (all) this.close(st);
+    if (all || now - st.grewAt >= IDLE_CLOSE_MS) this.close(st);
     return total;
   }
 

@@ -106,3 +106,25 @@ test("descriptors: one per growing log up to maxOpenFds; every line still read; 
     t.cleanup();
   }
 });
+
+test("descriptors: a log idle for 10 s gives its descriptor up (its process ended), and is read again when it grows", () => {
+  const t = setup();
+  try {
+    const logs = [200, 201].map((pid) => join(t.dir, `events-${pid}.ndjson`));
+    for (const f of logs) writeFileSync(f, "start\n");
+    t.poll();
+    assert.equal(descriptorsInto(t.dir), 2);
+    for (let s = 0; s < 11; s++) {
+      appendFileSync(logs[0]!, `busy-${s}\n`); // only the first log keeps growing
+      t.poll(1000);
+    }
+    assert.equal(descriptorsInto(t.dir), 1, "the idle log's descriptor is closed");
+    appendFileSync(logs[1]!, "late\n");
+    for (let i = 0; i < 5; i++) t.poll(1000); // size checks back off to at most 4 s
+    assert.ok(t.lines.includes("late"), "a closed log that grows is read again");
+    t.tailer.finish();
+    assert.equal(descriptorsInto(t.dir), 0);
+  } finally {
+    t.cleanup();
+  }
+});
