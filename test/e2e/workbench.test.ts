@@ -227,6 +227,40 @@ describe("Worker Memory in VS Code (code-server)", { timeout: 30 * 60_000 }, () 
       assert.ok(p.processes.length >= 4, `expected the main process and 3 workers, got ${p.processes.length}`);
     }));
 
+  // It kills the extension host: the tests after it run in the reloaded window.
+  it("the extension host killed mid-run: the watchdog ends the run, the next host offers the recovered profile", () =>
+    wb.step("host-killed", async () => {
+      await wb.openFile("long_run.py");
+      // Retry the command until the run starts (a settings change of an earlier test may still be
+      // on its way to the extension host).
+      const pids = await waitFor("the script and its workers to run", async () => {
+        await wb.runCommand("Worker Memory: Profile Current File");
+        const four = () => {
+          const p = processesWithMarker(MARKER);
+          return p.length >= 4 ? p : undefined;
+        };
+        return waitFor("4 processes of the run", four, 20_000).catch(() => undefined);
+      });
+      // The script's main process is the one whose parent is not part of the run: the extension host.
+      const host = pids.map(parentPid).find((pp) => pp !== undefined && !pids.includes(pp));
+      assert.ok(host, "the script's parent");
+      assert.match(readFileSync(`/proc/${host}/cmdline`, "utf8"), /extensionHost/, "the script's parent is the extension host");
+      process.kill(host, "SIGKILL");
+      await waitFor("every process of the run to end", () => processesWithMarker(MARKER).length === 0 || undefined);
+
+      // A new extension host (the window reloaded) offers what the run measured.
+      await wb.page.reload();
+      await wb.page.locator(".part.statusbar").waitFor({ state: "visible" });
+      await wb.openFile("queue_copy.py"); // a Python file activates the extension
+      const offer = wb.notification(/was interrupted when the extension host stopped/);
+      await offer.first().waitFor({ state: "visible" });
+      await wb.screenshot("host-killed-offer");
+      await offer.first().locator(".monaco-button", { hasText: "Open Recovered Profile" }).click();
+      const view = wb.webview();
+      await waitFor("the recovered profile's processes", async () => Number(await totalText(view, "processes")) >= 4 || undefined);
+      assert.notEqual(await totalText(view, "sent"), formatBytes(0), "the queue traffic measured before the host died");
+    }));
+
   it("a missing interpreter gets an actionable error with a button that opens the setting", () =>
     wb.step("missing-interpreter", async () => {
       const settings = join(ws, ".vscode", "settings.json");
@@ -251,34 +285,6 @@ describe("Worker Memory in VS Code (code-server)", { timeout: 30 * 60_000 }, () 
       }
     }));
 
-  // Last in this suite: it kills the extension host.
-  it("the extension host killed mid-run: the watchdog ends the run, the next host offers the recovered profile", () =>
-    wb.step("host-killed", async () => {
-      await wb.openFile("long_run.py");
-      await wb.runCommand("Worker Memory: Profile Current File");
-      const pids = await waitFor("the script and its workers to run", () => {
-        const p = processesWithMarker(MARKER);
-        return p.length >= 4 ? p : undefined;
-      });
-      // The script's main process is the one whose parent is not part of the run: the extension host.
-      const host = pids.map(parentPid).find((pp) => pp !== undefined && !pids.includes(pp));
-      assert.ok(host, "the script's parent");
-      assert.match(readFileSync(`/proc/${host}/cmdline`, "utf8"), /extensionHost/, "the script's parent is the extension host");
-      process.kill(host, "SIGKILL");
-      await waitFor("every process of the run to end", () => processesWithMarker(MARKER).length === 0 || undefined);
-
-      // A new extension host (the window reloaded) offers what the run measured.
-      await wb.page.reload();
-      await wb.page.locator(".part.statusbar").waitFor({ state: "visible" });
-      await wb.openFile("queue_copy.py"); // a Python file activates the extension
-      const offer = wb.notification(/was interrupted when the extension host stopped/);
-      await offer.first().waitFor({ state: "visible" });
-      await wb.screenshot("host-killed-offer");
-      await offer.first().locator(".monaco-button", { hasText: "Open Recovered Profile" }).click();
-      const view = wb.webview();
-      await waitFor("the recovered profile's processes", async () => Number(await totalText(view, "processes")) >= 4 || undefined);
-      assert.notEqual(await totalText(view, "sent"), formatBytes(0), "the queue traffic measured before the host died");
-    }));
 });
 
 describe("Worker Memory in Restricted Mode (Workspace Trust on)", { timeout: 20 * 60_000 }, () => {
