@@ -18,7 +18,7 @@
  * which look the same on screen.
  */
 import type { Chart, ChartOptions, Plugin, Scale } from "chart.js";
-import { formatSeconds } from "../core/view/format";
+import { formatBytes, formatSeconds } from "../core/view/format";
 import { makeChart } from "./charts";
 import { h, replaceChildren } from "./dom";
 
@@ -69,6 +69,22 @@ interface LinePaths {
 }
 
 let serials = 0;
+
+/** Saves the context and clips to the plot area (2 px of slack so lines at the edges keep their width). */
+function clipToArea(ctx: CanvasRenderingContext2D, a: Chart["chartArea"]): void {
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(a.left, a.top - 2, a.right - a.left, a.bottom - a.top + 4);
+  ctx.clip();
+}
+
+/** The axes every time plot uses: seconds since the start against bytes. */
+export function timeBytesScales(): NonNullable<ChartOptions<"line">["scales"]> {
+  return {
+    x: { type: "linear", min: 0, ticks: { callback: (v) => formatSeconds(Number(v)), maxTicksLimit: 12 }, title: { display: true, text: "time since start" } },
+    y: { type: "linear", beginAtZero: true, ticks: { callback: (v) => formatBytes(Number(v)) } },
+  };
+}
 
 function missing(v: number | null | undefined): boolean {
   return v === null || v === undefined || v !== v;
@@ -287,10 +303,7 @@ export class LinePlot {
     this.drawnHeads = this.computePaths(px);
     const ctx = chart.ctx;
     const a = chart.chartArea;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(a.left, a.top - 2, a.right - a.left, a.bottom - a.top + 4);
-    ctx.clip();
+    clipToArea(ctx, a);
     for (let k = this.lines.length - 1; k >= 0; k--) {
       const l = this.lines[k] as PlotLine;
       const p = this.paths.get(l.id);
@@ -319,10 +332,7 @@ export class LinePlot {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, o.width, o.height);
     ctx.setTransform(px.dpr, 0, 0, px.dpr, 0, 0);
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(a.left, a.top - 2, a.right - a.left, a.bottom - a.top + 4);
-    ctx.clip();
+    clipToArea(ctx, a);
     for (let k = this.lines.length - 1; k >= 0; k--) {
       const l = this.lines[k] as PlotLine;
       const p = this.paths.get(l.id);

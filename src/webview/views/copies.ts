@@ -3,7 +3,7 @@ import type { CopiesView, CopyTimelineView, SiteRow } from "../../protocol/webvi
 import { formatBytes, formatCount, formatMs, formatSeconds, shortFile } from "../../core/view/format";
 import { Chart, baseOptions, makeChart } from "../charts";
 import { h, replaceChildren, text } from "../dom";
-import { LinePlot, type PlotLine } from "../linePlot";
+import { LinePlot, timeBytesScales, type PlotLine } from "../linePlot";
 import { SortableTable, type SortState } from "../table";
 import { paletteColor, withAlpha, type Theme } from "../theme";
 import { chartFigure, dataDetails, section, siteLink, type Ctx } from "./common";
@@ -76,10 +76,7 @@ export class CopiesSection {
 
     this.timeline = new LinePlot(this.timelineCanvas, {
       ...baseOptions<"line">(),
-      scales: {
-        x: { type: "linear", min: 0, ticks: { callback: (v) => formatSeconds(Number(v)), maxTicksLimit: 12 }, title: { display: true, text: "time since start" } },
-        y: { type: "linear", beginAtZero: true, ticks: { callback: (v) => formatBytes(Number(v)) } },
-      },
+      scales: timeBytesScales(),
       plugins: {
         legend: {
           labels: { boxWidth: 10, boxHeight: 10, generateLabels: () => (this.copies?.timeline.channels ?? []).map((c, i) => {

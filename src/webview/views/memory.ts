@@ -4,11 +4,11 @@
  */
 import type { LegendItem } from "chart.js";
 import type { MemorySeriesView, MemoryView, ProfileMeta } from "../../protocol/webview";
-import { formatBytes, formatCount, formatSeconds } from "../../core/view/format";
+import { formatBytes, formatCount } from "../../core/view/format";
 import { baseOptions } from "../charts";
 import { h, replaceChildren, text } from "../dom";
 import type { MemoryMode } from "../host";
-import { LinePlot, type PlotLine } from "../linePlot";
+import { LinePlot, timeBytesScales, type PlotLine } from "../linePlot";
 import { paletteColor, withAlpha, type Theme } from "../theme";
 import { chartFigure, dataDetails, section } from "./common";
 
@@ -99,10 +99,7 @@ export class MemorySection {
       dataDetails("Memory data table (per process)", table));
     this.plot = new LinePlot(this.canvas, {
       ...baseOptions<"line">(),
-      scales: {
-        x: { type: "linear", min: 0, ticks: { callback: (v) => formatSeconds(Number(v)), maxTicksLimit: 12 }, title: { display: true, text: "time since start" } },
-        y: { type: "linear", beginAtZero: true, ticks: { callback: (v) => formatBytes(Number(v)) } },
-      },
+      scales: timeBytesScales(),
       plugins: {
         legend: {
           labels: { boxWidth: 10, boxHeight: 10, generateLabels: () => this.legendItems },
