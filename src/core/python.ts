@@ -1,6 +1,7 @@
 /** Finds a usable Python 3.8+ interpreter by asking it, never by `which`. */
 import { spawn } from "node:child_process";
 import { WmprofError } from "./errors";
+import { defaultCacheFile, interpreterKey, lookupInterpreter, rememberInterpreter } from "./interpreterCache";
 
 export interface PythonInfo {
   executable: string;
@@ -50,13 +51,25 @@ function probe(candidate: string, env?: NodeJS.ProcessEnv): Promise<Probe> {
 
 /**
  * Tries each candidate (a path or a command on PATH) in order and returns the first Python 3.8+.
- * The error names every candidate and why it was rejected.
+ * The error names every candidate and why it was rejected. An interpreter binary accepted before
+ * is not asked again (see interpreterCache); `cacheFile: null` always asks.
  */
-export async function resolvePython(candidates: string[], env?: NodeJS.ProcessEnv): Promise<PythonInfo> {
+export async function resolvePython(
+  candidates: string[],
+  env?: NodeJS.ProcessEnv,
+  opts: { cacheFile?: string | null } = {},
+): Promise<PythonInfo> {
+  const cacheFile = opts.cacheFile === undefined ? defaultCacheFile() : opts.cacheFile;
   const reasons: string[] = [];
   for (const c of candidates) {
+    const key = cacheFile ? interpreterKey(c, env ?? process.env) : null;
+    const known = key ? lookupInterpreter(key, cacheFile) : null;
+    if (known) return known;
     const r = await probe(c, env);
-    if (r.ok) return r.info;
+    if (r.ok) {
+      if (key) rememberInterpreter(key, r.info, cacheFile);
+      return r.info;
+    }
     reasons.push(`${c} ${r.reason}`);
   }
   const tried = reasons.join("; ");

@@ -2,6 +2,7 @@
 import type { CopyRecord, Profile } from "../protocol/profile";
 import { formatBytes, formatCount, formatDuration, formatSite } from "./format";
 import { renderTable } from "./textTable";
+import { cowCopiedBytes } from "./memory/cow";
 
 export interface SummaryOptions {
   topSites?: number;
@@ -77,7 +78,7 @@ export function renderSummary(profile: Profile, opts: SummaryOptions = {}): stri
         shown.map((p) => [
           p.tid === undefined ? String(p.pid) : `${p.pid}/t${p.tid}`, p.role, p.startMethod ?? "–", formatDuration(p.endedAt === null ? null : p.endedAt - p.startedAt),
           p.exitCode === null ? "–" : String(p.exitCode), formatBytes(p.peak.rss), formatBytes(p.peak.pss), formatBytes(p.peak.uss),
-          p.cowBrokenBytes === undefined || p.cowBrokenBytes === null ? "–" : formatBytes(p.cowBrokenBytes),
+          formatBytes(cowCopiedBytes(p)),
         ]),
       ),
     );

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { analyzeCow, applyCow, cowAnalyses, findProcessAt } from "../../src/core/memory/cow";
+import { analyzeCow, applyCow, cowAnalyses, cowCopiedBytes, findProcessAt } from "../../src/core/memory/cow";
+import { renderSummary } from "../../src/core/summary";
 import { MB, ProfileBuilder } from "./support/profileBuilder";
 
 function tree() {
@@ -97,4 +98,24 @@ test("gc attribution with only exit-time heap samples: the parent's later count 
   // duplicates of one moment are not an interval
   const one = base().heap(11, [{ t: 700, collections: [9, 3, 12] }, { t: 700, collections: [9, 3, 12] }]).build();
   assert.equal(analyzeCow(one.processes[1]!, one.processes[0])?.gc.cause, "unknown");
+});
+
+test("the COW-BROKEN column shows inherited pages copied, not the child's own allocations", () => {
+  const p = tree()
+    .process({ pid: 11, ppid: 10, startMethod: "fork", startedAt: 150 })
+    // 190 MB private dirty, of which 40 MB is the child's own (a received payload, say)
+    .memory(11, [
+      [200, { privateDirty: 2 * MB, anon: 241 * MB }],
+      [800, { privateDirty: 190 * MB, anon: 280 * MB }],
+    ])
+    .build();
+  applyCow(p.processes);
+  const child = p.processes[1]!;
+  assert.equal(cowCopiedBytes(child), 150 * MB);
+  assert.equal(cowCopiedBytes({ cowBrokenBytes: 7 * MB, cowInheritedBytes: null }), 7 * MB, "Private_Dirty stands in without an estimate");
+  assert.equal(cowCopiedBytes(p.processes[0]!), null);
+  const row = renderSummary(p).split("\n").find((l) => /^\s*11\s/.test(l));
+  assert.ok(row, renderSummary(p));
+  assert.match(row, /\s150 MiB$/);
+  assert.doesNotMatch(row, /190 MiB/);
 });

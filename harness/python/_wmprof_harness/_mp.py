@@ -154,12 +154,26 @@ except ValueError:
 _DUMMY = [0] * HIST_LEN + [0.0, 0.0, 0.0, -1]  # counts nothing: used if the site lookup fails
 
 
+class _NoFrame:
+    """Stands for the caller of a hook that has none: a thread started on the bound method
+    itself (_thread.start_new_thread(conn.send, ...)) runs it at the bottom of its stack, where
+    sys._getframe(1) raises. Matches no cache entry; _locate treats it as no user frame."""
+    f_code = object()
+    f_lasti = -2
+    f_back = None
+
+
+_NOFRAME = _NoFrame()
+
+
 def _locate(f, obj, d, ch=1):
     """(record, user frame, depth) for a payload pickled (d=0) / unpickled (d=1) below frame f,
     the hook's caller (ch: the channel the hook itself implies). depth: 0 if f is the user frame,
     1 if f.f_back is, else -1 (no user frame: the site comes from the feeder / pool job / executor
     work item, or is unknown)."""
     try:
+        if f is _NOFRAME:
+            f = None
         first = f
         while f is not None:
             code = f.f_code
@@ -220,7 +234,10 @@ def _make_dumps(orig):
 
     def dumps(cls, obj, protocol=None):
         nonlocal _lc, _k
-        f = _gf(1)
+        try:
+            f = _gf(1)
+        except ValueError:  # no Python caller (see _NoFrame)
+            f = _NOFRAME
         lc = _lc
         u = (f.f_back if lc[3] else f) if f.f_code is lc[0] else None
         if u is not None and u.f_code is lc[1] and u.f_lasti == lc[2]:
@@ -255,7 +272,10 @@ def _make_loads(orig):
 
     def loads(data, *args, **kwargs):
         nonlocal _lc, _k
-        f = _gf(1)
+        try:
+            f = _gf(1)
+        except ValueError:  # no Python caller (see _NoFrame)
+            f = _NOFRAME
         lc = _lc
         u = (f.f_back if lc[3] else f) if f.f_code is lc[0] else None
         if u is not None and u.f_code is lc[1] and u.f_lasti == lc[2]:
@@ -317,7 +337,10 @@ def _patch_connection(m):
         self._check_writable()
         if _mod._ForkingPickler is not _FP:
             return self._send_bytes(_mod._ForkingPickler.dumps(obj))
-        f = _gf(1)
+        try:
+            f = _gf(1)
+        except ValueError:  # no Python caller (see _NoFrame)
+            f = _NOFRAME
         code, lasti, r = _slc
         if f.f_code is code and f.f_lasti == lasti:
             if _sk:
@@ -348,7 +371,10 @@ def _patch_connection(m):
         if _mod._ForkingPickler is not _FP:
             return _mod._ForkingPickler.loads(buf.getbuffer())
         data = buf.getbuffer()
-        f = _gf(1)
+        try:
+            f = _gf(1)
+        except ValueError:  # no Python caller (see _NoFrame)
+            f = _NOFRAME
         code, lasti, r = _rlc
         if f.f_code is code and f.f_lasti == lasti:
             if _rk:
@@ -682,7 +708,10 @@ def _queue_pickler(FP, odumps, oloads):
 
     def dumps(obj, protocol=None):
         nonlocal _plc, _pk
-        u = _gf(2)
+        try:
+            u = _gf(2)
+        except ValueError:  # no Python caller of SimpleQueue.put (see _NoFrame)
+            u = _NOFRAME
         code, lasti, r = _plc
         if u.f_code is code and u.f_lasti == lasti:
             if _pk:
@@ -709,7 +738,10 @@ def _queue_pickler(FP, odumps, oloads):
 
     def loads(data):
         nonlocal _glc, _gk
-        u = _gf(2)
+        try:
+            u = _gf(2)
+        except ValueError:  # no Python caller of SimpleQueue.get (see _NoFrame)
+            u = _NOFRAME
         code, lasti, r = _glc
         if u.f_code is code and u.f_lasti == lasti:
             if _gk:
@@ -925,7 +957,10 @@ def _queue_put_get(m, Q):
         with self._rlock:
             res = self._recv_bytes()
         self._sem.release()
-        u = _gf(1)
+        try:
+            u = _gf(1)
+        except ValueError:  # no Python caller (see _NoFrame)
+            u = _NOFRAME
         code, lasti, r = _glc
         if u.f_code is code and u.f_lasti == lasti:
             if _gk:

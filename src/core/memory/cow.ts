@@ -124,6 +124,15 @@ export function cowAnalyses(processes: readonly ProcessInfo[]): CowAnalysis[] {
   return out;
 }
 
+/**
+ * The copy-on-write figure to show for a process: inherited pages it copied. Private_Dirty alone
+ * (cowBrokenBytes) also counts the child's own allocations, say a payload it received, which are
+ * not COW; it stands in only where no inherited estimate exists. null: not a fork child.
+ */
+export function cowCopiedBytes(p: { cowBrokenBytes?: number | null; cowInheritedBytes?: number | null }): number | null {
+  return p.cowInheritedBytes ?? p.cowBrokenBytes ?? null;
+}
+
 /** Fill cowBrokenBytes / cowInheritedBytes of every fork child (in place). Returns the same array. */
 export function applyCow<T extends ProcessInfo[]>(processes: T): T {
   for (const p of processes) {

@@ -6,6 +6,7 @@
  * segments are counted once. Σ RSS counts them once per process (what `top` and most tools add up).
  */
 import type { MemorySample, ProcessInfo, SharedMemoryBlock, Totals } from "../../protocol/profile";
+import { cowCopiedBytes } from "./cow";
 
 export type MemoryTotals = Pick<Totals, "peakPssSum" | "peakRssSum" | "sharedMemoryBytes" | "maxCowBrokenBytes">;
 
@@ -89,10 +90,8 @@ export function computeMemoryTotals(
   }
   let maxCow: number | null = null;
   for (const p of processes) {
-    // Copy-on-write breakage proper is inherited pages copied; a child's own allocations (say, a
-    // payload it unpickled) are private dirty too but are not COW. Prefer the inherited estimate.
-    const c = p.cowInheritedBytes ?? p.cowBrokenBytes;
-    if (c !== null && c !== undefined && (maxCow === null || c > maxCow)) maxCow = c;
+    const c = cowCopiedBytes(p);
+    if (c !== null && (maxCow === null || c > maxCow)) maxCow = c;
   }
   return { peakPssSum: peakPss, peakRssSum: peakRss, sharedMemoryBytes: sharedMemoryBytes(sharedMemory), maxCowBrokenBytes: maxCow };
 }

@@ -3,6 +3,7 @@ import type { FindingRow, ProcessRow, SharedMemoryRow } from "../../protocol/web
 import { formatBytes, formatCount, formatDuration, formatExitCode, formatMiB } from "../../core/view/format";
 import { h, replaceChildren } from "../dom";
 import { SortableTable, type SortState } from "../table";
+import { cowCopiedBytes } from "../../core/memory/cow";
 import { section, siteLink, type Ctx } from "./common";
 
 export class ProcessesSection {
@@ -28,7 +29,7 @@ export class ProcessesSection {
         { id: "rss", label: "Peak RSS", numeric: true, title: "MiB", sort: (r) => r.peakRss, cell: mib((r) => r.peakRss) },
         { id: "pss", label: "Peak PSS", numeric: true, title: "MiB", sort: (r) => r.peakPss, cell: mib((r) => r.peakPss) },
         { id: "uss", label: "Peak USS", numeric: true, title: "MiB", sort: (r) => r.peakUss, cell: mib((r) => r.peakUss) },
-        { id: "cow", label: "COW-broken", numeric: true, title: "MiB of private dirty pages in a fork child (copy-on-write broken)", sort: (r) => r.cowBrokenBytes, cell: mib((r) => r.cowBrokenBytes) },
+        { id: "cow", label: "COW-broken", numeric: true, title: "MiB of inherited pages a fork child copied (copy-on-write broken); its own allocations are not counted", sort: cowCopiedBytes, cell: mib(cowCopiedBytes) },
         { id: "sent", label: "Sent", numeric: true, title: "Bytes serialized and sent", sort: (r) => r.bytesSent, cell: (r) => formatBytes(r.bytesSent) },
         { id: "received", label: "Received", numeric: true, title: "Bytes received and deserialized", sort: (r) => r.bytesReceived, cell: (r) => formatBytes(r.bytesReceived) },
       ],
