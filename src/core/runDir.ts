@@ -71,6 +71,11 @@ const CLOSED_CHECK_MAX_MS = 4000;
 /** A log that has not grown for this long gives up its descriptor too: its process has most likely
  *  exited, and runs that start and end many workers must not hold one descriptor per log ever seen. */
 const IDLE_CLOSE_MS = 10_000;
+/** An open log that a read found unchanged is read again after 200 ms, then 400 ms, until it grows:
+ *  a tree of idle workers costs a few reads a second, not one per log per poll. A process flushes
+ *  every 250 ms at most, so this delays its lines by no more than that. */
+const QUIET_READ_MS = 200;
+const QUIET_READ_MAX_MS = 400;
 
 interface TailState {
   path: string;
@@ -80,9 +85,11 @@ interface TailState {
   fd: number;
   /** Poll clock (ms) of the last read that found new bytes: the least recent gives up its fd first. */
   grewAt: number;
-  /** Without an fd: when to check its size next, and the back-off. */
+  /** Without an fd: when to check its size next, and the back-off. With one: when to read it next (quiet logs). */
   checkAt: number;
   checkEveryMs: number;
+  /** Back-off of an open log that reads found unchanged (0: read at every poll). */
+  quietMs: number;
 }
 
 export interface TailerOptions {
@@ -170,7 +177,7 @@ export class RunDirTailer {
       if (failed) this.failedPids.add(Number(failed[1]));
       if (!LOG_PATTERN.test(name)) continue;
       const st: TailState = {
-        path: join(this.dir, name), offset: 0, decoder: new LineDecoder(), fd: NO_FD, grewAt: now, checkAt: -Infinity, checkEveryMs: CLOSED_CHECK_MS,
+        path: join(this.dir, name), offset: 0, decoder: new LineDecoder(), fd: NO_FD, grewAt: now, checkAt: -Infinity, checkEveryMs: CLOSED_CHECK_MS, quietMs: 0,
       };
       this.files.set(name, st);
       if (!all) this.open(st); // a new log is about to be written: no size check first
@@ -196,7 +203,7 @@ export class RunDirTailer {
         }
       }
       if (!this.open(st)) return 0;
-    }
+    } else if (!all && now < st.checkAt) return 0;
     let total = 0;
     try {
       for (;;) {
@@ -210,8 +217,12 @@ export class RunDirTailer {
     } catch {
       this.close(st); // reopened at the next check
     }
-    if (total > 0) st.grewAt = now;
+    if (total > 0) {
+      st.grewAt = now;
+      st.quietMs = 0;
+    } else st.quietMs = Math.min(QUIET_READ_MAX_MS, Math.max(QUIET_READ_MS, 2 * st.quietMs));
     if (all || now - st.grewAt >= IDLE_CLOSE_MS) this.close(st);
+    else if (st.fd !== NO_FD) st.checkAt = now + st.quietMs;
     return total;
   }
 

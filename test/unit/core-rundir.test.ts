@@ -128,3 +128,29 @@ test("descriptors: a log idle for 10 s gives its descriptor up (its process ende
     t.cleanup();
   }
 });
+
+test("a quiet log is read again after 200 ms, then every 400 ms; a growing one at every poll", () => {
+  const t = setup();
+  try {
+    const log = join(t.dir, "events-100.ndjson");
+    writeFileSync(log, '{"a":1}\n');
+    t.poll(); // clock 100: read, grew
+    appendFileSync(log, '{"a":2}\n');
+    assert.equal(t.poll(), 8, "a log that just grew is read at the next poll"); // 200
+    assert.equal(t.poll(), 0); // 300: unchanged -> next read at 500
+    appendFileSync(log, '{"a":3}\n');
+    assert.equal(t.poll(), 0, "quiet: not read 100 ms later"); // 400
+    assert.equal(t.poll(), 8, "…but 200 ms later"); // 500
+    assert.equal(t.poll(), 0); // 600: unchanged -> 800
+    assert.equal(t.poll(), 0); // 700
+    assert.equal(t.poll(), 0); // 800: unchanged again -> 1200
+    appendFileSync(log, '{"a":4}\n');
+    for (const at of [900, 1000, 1100]) assert.equal(t.poll(), 0, `backed off to 400 ms (${at})`);
+    assert.equal(t.poll(), 8); // 1200
+    appendFileSync(log, '{"a":5}\n');
+    t.tailer.finish();
+    assert.deepEqual(t.lines, ['{"a":1}', '{"a":2}', '{"a":3}', '{"a":4}', '{"a":5}'], "finish() reads whatever the schedule");
+  } finally {
+    t.cleanup();
+  }
+});

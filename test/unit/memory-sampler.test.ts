@@ -299,7 +299,8 @@ test("smaps schedule: unchanged trees are not re-read until smapsMaxAgeMs; chang
     for (let i = 0; i < 20; i++) tick(200); // 4 s, nothing changes
     assert.equal(s.stats().smapsReads, 2);
     tree.update(101, { minflt: 5000 }); // a child faults: PSS of both can change
-    tick(200);
+    // quiet for 20 ticks, the child's stat is read every 4th tick only: its fault is seen within 4
+    for (let i = 0; i < 4 && s.stats().smapsReads === 2; i++) tick(200);
     assert.equal(s.stats().smapsReads, 4);
     for (let i = 0; i < 30; i++) tick(200); // 6 s more: the max age forces one re-read each
     assert.equal(s.stats().smapsReads, 6);
@@ -746,7 +747,12 @@ test("descriptors: kept open up to maxOpenFds, beyond that opened for each read;
     let clock = 0;
     const s = new MemorySampler({ procRoot: tree.root, platform: "linux", fs: counted, clock: () => clock, discover: false, maxOpenFds: 4 });
     for (let i = 0; i < 6; i++) s.watch(200 + i);
+    // every process faults every tick: none is quiet enough to be read less often
+    const fault = (k: number) => {
+      for (let j = 0; j < 6; j++) tree.update(200 + j, { minflt: 100 + k });
+    };
     for (let i = 0; i < 5; i++) {
+      fault(i);
       clock += 600; // status is due too
       s.sampleOnce();
       assert.ok(open.size <= 4, `${open.size} descriptors open`);
@@ -754,6 +760,7 @@ test("descriptors: kept open up to maxOpenFds, beyond that opened for each read;
     for (const x of s.series()) assert.equal(x.samples.length, 5, `pid ${x.pid} sampled every tick`);
     assert.equal(s.stats().errors, 0);
     const before = opens;
+    fault(5);
     clock += 50;
     s.sampleOnce();
     assert.ok(opens - before >= 2, "the processes without kept descriptors open their files per read");
@@ -787,6 +794,61 @@ test("discovery keeps each children file open and re-reads it", () => {
     assert.deepEqual(s.series().map((x) => x.pid).sort(), [100, 101, 102]);
     const childrenOpens = fs.opens.filter((p) => p.endsWith("/children") && p.startsWith("/100/"));
     assert.equal(childrenOpens.length, 2, "the probe, then one descriptor re-read at every discovery");
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("a process whose memory has not moved for 4 ticks is read every 4th tick; its first fault brings it back", () => {
+  const tree = new FakeProcTree();
+  try {
+    tree.set(300, { ppid: 1, rss: 1000, smaps: { pss: 900, sc: 0, sd: 0, pc: 0, pd: 900 } });
+    tree.set(301, { ppid: 1, rss: 1000, smaps: { pss: 900, sc: 0, sd: 0, pc: 0, pd: 900 } });
+    const fs = tree.fs();
+    const paths = new Map<number, string>();
+    const readThisTick = new Set<number>();
+    const counted: ProcFs = {
+      ...fs,
+      open: (path) => {
+        const fd = fs.open(path);
+        paths.set(fd, path);
+        return fd;
+      },
+      read: (fd, buf, off, len, pos) => {
+        const m = /\/(\d+)\/stat$/.exec(paths.get(fd) ?? "");
+        if (m) readThisTick.add(Number(m[1]));
+        return fs.read(fd, buf, off, len, pos);
+      },
+    };
+    let clock = 0;
+    // no smaps re-reads (they read stat too, around the walk): the fast reads alone are counted
+    const s = new MemorySampler({ procRoot: tree.root, platform: "linux", fs: counted, clock: () => clock, discover: false, smapsBudget: 0 });
+    s.watch(300);
+    s.watch(301);
+    /** ticks in which each process's stat was read */
+    const ticks = (n: number, busy: boolean) => {
+      const read = new Map<number, number>();
+      for (let i = 0; i < n; i++) {
+        if (busy) tree.update(301, { minflt: 1000 + clock });
+        readThisTick.clear();
+        clock += 50;
+        s.sampleOnce();
+        for (const pid of readThisTick) read.set(pid, (read.get(pid) ?? 0) + 1);
+      }
+      return read;
+    };
+    ticks(5, true); // 300 quiet from its first tick on, 301 faulting
+    const steady = ticks(40, true);
+    assert.equal(steady.get(301), 40, "a process whose memory moves is read every tick");
+    assert.equal(steady.get(300), 10, "a quiet one every 4th");
+    for (const x of s.series()) assert.equal(x.samples.length, 45, `pid ${x.pid} has a sample every tick (carried while quiet)`);
+    tree.update(300, { minflt: 99, rss: 5000 });
+    let seenAfter = 0;
+    while (s.series().find((x) => x.pid === 300)?.samples.at(-1)?.rss !== 5000 * 1024) { // the fake tree speaks kB
+      ticks(1, false);
+      assert.ok(++seenAfter <= 4, "its change is seen within 4 ticks");
+    }
+    assert.equal(ticks(4, false).get(300), 4, "then it is read at every tick until it is quiet again");
   } finally {
     tree.cleanup();
   }
