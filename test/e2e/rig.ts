@@ -230,9 +230,14 @@ export class Workbench {
    * Open: its history also lists the panel, whose title contains the script's name.
    */
   async openFile(name: string): Promise<void> {
-    await this.page.keyboard.press("Escape");
-    await this.explorerItem(name).dblclick();
-    await this.page.locator(".editor-group-container.active .tabs-container .tab.active .label-name", { hasText: new RegExp(`^${escapeRegExp(name)}$`) }).waitFor({ state: "visible" });
+    const tab = this.page.locator(".editor-group-container.active .tabs-container .tab.active .label-name", { hasText: new RegExp(`^${escapeRegExp(name)}$`) });
+    // Again until its tab is the active one: a file the previous test created re-sorts the
+    // Explorer, and a double-click aimed at a row that moves meanwhile opens its neighbour.
+    await waitFor(`${name} open in the active editor`, async () => {
+      await this.page.keyboard.press("Escape");
+      await this.explorerItem(name).dblclick();
+      return tab.waitFor({ state: "visible", timeout: 10_000 }).then(() => true);
+    });
     await this.activeEditorLines().waitFor({ state: "visible" });
   }
 
