@@ -30,7 +30,7 @@ import { clearTimeout, setTimeout } from "node:timers";
 import { figureAt, makeTools } from "./suite/tools.mjs";
 import { readSmem, snapshotProc } from "./smem-compare.mjs";
 import { summarize as summarizeCpuProfile } from "./suite/cpuprof.mjs";
-import { renderResults, renderHeadline } from "./suite/report.mjs";
+import { median, renderResults, renderHeadline } from "./suite/report.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SUITE = join(ROOT, "bench", "suite");
@@ -75,12 +75,6 @@ const ACCURACY = WORKLOADS.find((w) => w.id === "e");
 // ------------------------------------------------------------------------------------------------
 // Helpers
 
-const median = (xs) => {
-  const s = xs.filter((x) => typeof x === "number" && Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return null;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const spread = (xs) => {
   const s = xs.filter((x) => typeof x === "number" && Number.isFinite(x));
   return s.length ? [Math.min(...s), Math.max(...s)] : null;

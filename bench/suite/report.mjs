@@ -4,6 +4,13 @@
 const MiB = 2 ** 20;
 const mib = (b) => (b === null || b === undefined ? "–" : `${(b / MiB).toFixed(b >= 100 * MiB ? 0 : 1)} MiB`);
 const kib2mib = (k) => (k === null || k === undefined ? "–" : mib(k * 1024));
+/** Median of the finite numbers in xs; null if there are none. */
+export const median = (xs) => {
+  const s = xs.filter((v) => typeof v === "number" && Number.isFinite(v)).sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const x = (r, d = 2) => (r === null || r === undefined ? "–" : `${r.toFixed(d)}×`);
 const sp = (s, d = 2) => (s ? `${s[0].toFixed(d)}–${s[1].toFixed(d)}` : "");
 const pct = (v, d = 1) => (v === null || v === undefined ? "–" : `${v >= 0 ? "+" : ""}${v.toFixed(d)} %`);
@@ -101,10 +108,8 @@ function withoutStartup(result, id) {
   const fixed = e.wmprof.wall - e.plain.wall;
   const ok = (tool) => result.runs.filter((r) => r.workload === id && r.tool === tool && r.ok && r.wall);
   const plainBy = new Map(ok("plain").map((r) => [r.round, r.wall]));
-  const ratios = ok("wmprof").filter((r) => plainBy.has(r.round)).map((r) => (r.wall - fixed) / plainBy.get(r.round)).sort((a, b) => a - b);
-  if (!ratios.length) return "";
-  const m = ratios.length % 2 ? ratios[(ratios.length - 1) / 2] : (ratios[ratios.length / 2 - 1] + ratios[ratios.length / 2]) / 2;
-  return `. Without the fixed start-up (+${(fixed * 1000).toFixed(0)} ms, from (0)): ${x(m, 3)}`;
+  const m = median(ok("wmprof").filter((r) => plainBy.has(r.round)).map((r) => (r.wall - fixed) / plainBy.get(r.round)));
+  return m === null ? "" : `. Without the fixed start-up (+${(fixed * 1000).toFixed(0)} ms, from (0)): ${x(m, 3)}`;
 }
 
 export function targets(result) {

@@ -1,4 +1,4 @@
-/** Finds a usable Python 3.8+ interpreter by asking it, never by `which`. */
+/** Finds a usable Python 3.8+ interpreter by asking it, never by `which` (a binary's answer is remembered: interpreterCache). */
 import { spawn } from "node:child_process";
 import { WmprofError } from "./errors";
 import { defaultCacheFile, interpreterKey, lookupInterpreter, rememberInterpreter } from "./interpreterCache";

@@ -85,11 +85,9 @@ interface TailState {
   fd: number;
   /** Poll clock (ms) of the last read that found new bytes: the least recent gives up its fd first. */
   grewAt: number;
-  /** Without an fd: when to check its size next, and the back-off. With one: when to read it next (quiet logs). */
+  /** When to look at it next (a read when open, a size check when not) and the back-off doubling it. */
   checkAt: number;
   checkEveryMs: number;
-  /** Back-off of an open log that reads found unchanged (0: read at every poll). */
-  quietMs: number;
 }
 
 export interface TailerOptions {
@@ -177,7 +175,7 @@ export class RunDirTailer {
       if (failed) this.failedPids.add(Number(failed[1]));
       if (!LOG_PATTERN.test(name)) continue;
       const st: TailState = {
-        path: join(this.dir, name), offset: 0, decoder: new LineDecoder(), fd: NO_FD, grewAt: now, checkAt: -Infinity, checkEveryMs: CLOSED_CHECK_MS, quietMs: 0,
+        path: join(this.dir, name), offset: 0, decoder: new LineDecoder(), fd: NO_FD, grewAt: now, checkAt: -Infinity, checkEveryMs: CLOSED_CHECK_MS,
       };
       this.files.set(name, st);
       if (!all) this.open(st); // a new log is about to be written: no size check first
@@ -197,8 +195,7 @@ export class RunDirTailer {
           return 0;
         }
         if (size <= st.offset) {
-          st.checkAt = now + st.checkEveryMs;
-          st.checkEveryMs = Math.min(CLOSED_CHECK_MAX_MS, 2 * st.checkEveryMs);
+          backOff(st, now, CLOSED_CHECK_MAX_MS);
           return 0;
         }
       }
@@ -217,12 +214,13 @@ export class RunDirTailer {
     } catch {
       this.close(st); // reopened at the next check
     }
-    if (total > 0) {
+    if (all || (total === 0 && now - st.grewAt >= IDLE_CLOSE_MS)) this.close(st);
+    else if (st.fd === NO_FD) return total; // the read failed: reopened at the next check
+    else if (total > 0) {
       st.grewAt = now;
-      st.quietMs = 0;
-    } else st.quietMs = Math.min(QUIET_READ_MAX_MS, Math.max(QUIET_READ_MS, 2 * st.quietMs));
-    if (all || now - st.grewAt >= IDLE_CLOSE_MS) this.close(st);
-    else if (st.fd !== NO_FD) st.checkAt = now + st.quietMs;
+      st.checkAt = now; // read again at the next poll
+      st.checkEveryMs = QUIET_READ_MS;
+    } else backOff(st, now, QUIET_READ_MAX_MS);
     return total;
   }
 
@@ -240,7 +238,8 @@ export class RunDirTailer {
       return false;
     }
     this.openFds++;
-    st.checkEveryMs = CLOSED_CHECK_MS;
+    st.checkAt = -Infinity;
+    st.checkEveryMs = QUIET_READ_MS;
     return true;
   }
 
@@ -252,7 +251,14 @@ export class RunDirTailer {
       /* already closed */
     }
     st.fd = NO_FD;
-    st.checkAt = -Infinity;
+    st.checkAt = -Infinity; // one size check at the next poll, then backing off
+    st.checkEveryMs = CLOSED_CHECK_MS;
     this.openFds--;
   }
+}
+
+/** Nothing new: look again after the current back-off, and double it up to maxMs. */
+function backOff(st: TailState, now: number, maxMs: number): void {
+  st.checkAt = now + st.checkEveryMs;
+  st.checkEveryMs = Math.min(maxMs, 2 * st.checkEveryMs);
 }
