@@ -1,4 +1,5 @@
 /** `wmprof`: the terminal face of the profiler. Every error is one line on stderr with a non-zero exit. */
+import "./v8Tuning"; // first: before any other module runs
 import { existsSync } from "node:fs";
 import { basename, extname, resolve } from "node:path";
 import { describeError, WmprofError } from "../core/errors";

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { LineDecoder } from "./lineDecoder";
 import { WmprofError } from "./errors";
 import { openFilesLimit } from "./memory/procfs";
+import { monotonicMs } from "./monotonic";
 
 export interface RunInfo {
   v: 1;
@@ -93,7 +94,7 @@ interface TailState {
 export interface TailerOptions {
   /** Descriptors kept open at most (one per log); beyond that the least recently grown logs are closed. Default: an eighth of the open-files limit, 32–1024. */
   maxOpenFds?: number;
-  /** Clock for polling decisions (ms). Default performance.now. */
+  /** Clock for polling decisions (ms). Default monotonicMs. */
   clock?: () => number;
 }
 
@@ -112,7 +113,7 @@ export class RunDirTailer {
 
   constructor(private readonly dir: string, private readonly onLine: (line: string) => void, options: TailerOptions = {}) {
     this.maxOpenFds = Math.max(1, options.maxOpenFds ?? Math.min(1024, Math.max(32, Math.floor((openFilesLimit() ?? 1024) / 8))));
-    this.clock = options.clock ?? (() => performance.now());
+    this.clock = options.clock ?? monotonicMs;
   }
 
   /** Reads everything appended since the last poll. Returns the number of bytes read. */

@@ -12,6 +12,8 @@ export interface SamplerPort {
   /** One last full sample of everything still alive (smaps_rollup included), then stop. */
   finish(): void;
   onTick(cb: (tEpochMs: number, samples: Array<{ pid: number; ppid: number; sample: MemorySample }>) => void): void;
+  /** Run fn about every everyMs on the sampler's own timer (one wake-up for both), from start() to finish(). */
+  alongside(fn: () => void, everyMs: number): void;
   capabilities(): Pick<Capabilities, "pss" | "uss">;
   shmAttachments(): Map<string, number[]>;
 }
@@ -34,6 +36,7 @@ export function createSampler(opts: SamplerOptions): SamplerPort {
       s.stop();
     },
     onTick: (cb) => void s.onTick(cb),
+    alongside: (fn, everyMs) => s.alongside(fn, everyMs),
     capabilities: () => {
       const c = s.capabilities();
       return { pss: c.pss, uss: c.uss };

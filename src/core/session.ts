@@ -52,6 +52,7 @@ export interface LiveStatus {
   bytesCopied: number;
 }
 
+/** Log poll (new events, new pids, live updates); it runs on the sampler's timer, see launch(). */
 const POLL_MS = 100;
 const UPDATE_MS = 250;
 const DRAIN_MS = 1500;
@@ -72,7 +73,6 @@ export class ProfileSession {
   private exitCode: number | null = null;
   private endedAtMs: number | null = null;
   private stopRequested = false;
-  private pollTimer?: NodeJS.Timeout;
   private readonly watchRetryAt = new Map<number, number>();
   private watchdog?: HostWatchdog;
   private lastUpdateVersion = -1;
@@ -192,7 +192,6 @@ export class ProfileSession {
     await new Promise<void>((resolve, reject) => {
       child.once("spawn", () => resolve());
       child.once("error", (e: NodeJS.ErrnoException) => {
-        this.cleanupTimers();
         reject(new WmprofError(`Cannot start ${this.opts.python}: ${e.code === "ENOENT" ? "not found" : e.message}.`));
       });
     });
@@ -203,8 +202,9 @@ export class ProfileSession {
     child.once("exit", (code, signal) => void this.onMainExit(code, signal));
     if (this.opts.endWithHost && child.pid !== undefined) this.watchdog = startHostWatchdog(child.pid, this.runDir);
     if (child.pid !== undefined) this.sampler.watch(child.pid);
+    // One timer for both: the sampler's ticks (50 ms) carry the log poll (every other one)
+    this.sampler.alongside(() => this.tick(), POLL_MS);
     this.sampler.start();
-    this.pollTimer = setInterval(() => this.tick(), POLL_MS);
     this.setState("running");
   }
 
@@ -251,7 +251,6 @@ export class ProfileSession {
     if (this.stopRequested) this.signalTree("SIGKILL");
     this.watchdog?.release();
     this.sampler.finish();
-    this.cleanupTimers();
     this.tailer.finish();
     this.setState("done");
     const profile = this.buildProfile(false);
@@ -292,11 +291,6 @@ export class ProfileSession {
   private setState(s: SessionState): void {
     this.state = s;
     this.maybeEmitUpdate(true);
-  }
-
-  private cleanupTimers(): void {
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    this.pollTimer = undefined;
   }
 }
 

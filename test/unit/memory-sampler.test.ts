@@ -4,7 +4,7 @@
  * carry-forward of smaps figures, the smaps schedule, decimation, and the macOS `ps` path.
  * Real /proc is exercised in test/harness/memory-*.test.ts.
  */
-import { test } from "node:test";
+import { mock, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -850,6 +850,39 @@ test("a process whose memory has not moved for 4 ticks is read every 4th tick; i
     }
     assert.equal(ticks(4, false).get(300), 4, "then it is read at every tick until it is quiet again");
   } finally {
+    tree.cleanup();
+  }
+});
+
+test("alongside(): the session's poll rides on the timer's ticks, every other 50 ms tick, and survives a throw", () => {
+  const tree = new FakeProcTree();
+  tree.set(400, { ppid: 1, rss: 1000 });
+  let clock = 0;
+  mock.timers.enable({ apis: ["setTimeout"] });
+  // tickBudget 0: the governor would stretch the interval by the real CPU time of the ticks
+  const s = new MemorySampler({ procRoot: tree.root, platform: "linux", fs: tree.fs(), clock: () => clock, discover: false, adaptive: false, intervalMs: 50, tickBudget: 0 });
+  try {
+    s.watch(400);
+    const at: number[] = [];
+    s.alongside(() => {
+      at.push(clock);
+      if (at.length === 2) throw new Error("a poll that fails");
+    }, 100);
+    s.start(); // ticks at once
+    for (let i = 0; i < 20; i++) {
+      clock += 50;
+      mock.timers.tick(50);
+    }
+    assert.equal(s.stats().ticks, 21, "the timer kept ticking every 50 ms");
+    assert.deepEqual(at, [0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000], "every other tick, the throw included");
+    assert.equal(s.stats().errors, 1, "the throw is counted");
+    s.stop();
+    clock += 500;
+    mock.timers.tick(500);
+    assert.equal(at.length, 11, "nothing after stop()");
+  } finally {
+    s.stop();
+    mock.timers.reset();
     tree.cleanup();
   }
 });
