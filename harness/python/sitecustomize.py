@@ -8,11 +8,45 @@ one shadows (the next one on sys.path, e.g. Debian's), in this module's namespac
 import os as _wm_os
 import sys as _wm_sys
 
+
+def _wm_cache_bytecode():
+    """Under PYTHONDONTWRITEBYTECODE (or -B) Python caches no bytecode, and every process of the
+    run would compile the harness's ~90 KB of source again: 12-20 ms each. The harness then writes
+    the .pyc files of its own modules (never the user's), where Python looks for them, once per
+    interpreter version and harness change. A folder it cannot write to leaves things as they
+    were. The check is two stat calls and two 16-byte reads."""
+    import _frozen_importlib_external as bx
+    here = _wm_os.path.dirname(_wm_os.path.abspath(__file__))
+    for rel in ("_wmprof_harness/__init__.py", "_wmprof_harness/_mp.py", "_wmprof_runner.py"):
+        src = _wm_os.path.join(here, rel)
+        try:
+            st = _wm_os.stat(src)
+            pyc = bx.cache_from_source(src)
+            with open(pyc, "rb") as f:
+                head = f.read(16)
+            stamp = (int(st.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little") + (st.st_size & 0xFFFFFFFF).to_bytes(4, "little")
+            if head == bx.MAGIC_NUMBER + bytes(4) + stamp:  # magic, flags 0 (timestamp-based), mtime, size
+                continue
+        except Exception:
+            pass  # no .pyc yet (or an unreadable one): write it
+        try:
+            import py_compile
+            py_compile.compile(src, cfile=pyc, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+        except Exception:
+            return  # read-only install, or the source itself is unreadable: compile in memory as before
+
+
 if _wm_os.environ.get("WMPROF_RUN_DIR"):
+    if _wm_sys.dont_write_bytecode:
+        try:
+            _wm_cache_bytecode()
+        except Exception:
+            pass
     try:
         import _wmprof_harness  # noqa: F401  (activates itself)
     except Exception:
         pass
+del _wm_cache_bytecode
 
 
 def _wm_chain():

@@ -202,7 +202,7 @@ export class ProfileSession {
     child.once("exit", (code, signal) => void this.onMainExit(code, signal));
     if (this.opts.endWithHost && child.pid !== undefined) this.watchdog = startHostWatchdog(child.pid, this.runDir);
     if (child.pid !== undefined) this.sampler.watch(child.pid);
-    // One timer for both: the sampler's ticks (50 ms) carry the log poll (every other one)
+    // One timer for both: the sampler's ticks (50 ms) carry the log poll (every other one; see alongside())
     this.sampler.alongside(() => this.tick(), POLL_MS);
     this.sampler.start();
     this.setState("running");

@@ -886,3 +886,53 @@ test("alongside(): the session's poll rides on the timer's ticks, every other 50
     tree.cleanup();
   }
 });
+
+test("alongside(): ticks more than 250 ms apart (a 1 s interval) give it wake-ups of its own every 100 ms", () => {
+  const tree = new FakeProcTree();
+  tree.set(401, { ppid: 1, rss: 1000 });
+  let clock = 0;
+  mock.timers.enable({ apis: ["setTimeout"] });
+  const s = new MemorySampler({ procRoot: tree.root, platform: "linux", fs: tree.fs(), clock: () => clock, discover: false, adaptive: false, intervalMs: 1000, tickBudget: 0 });
+  try {
+    s.watch(401);
+    const at: number[] = [];
+    s.alongside(() => at.push(clock), 100);
+    s.start();
+    for (let i = 0; i < 25; i++) {
+      clock += 100;
+      mock.timers.tick(100);
+    }
+    assert.equal(s.stats().ticks, 3, "sampling ticks at 0, 1000 and 2000 ms only");
+    // every 100 ms while the next tick is more than 250 ms away, then with that tick
+    const second = [0, 100, 200, 300, 400, 500, 600, 700, 800, 1000];
+    assert.deepEqual(at, [...second, ...second.slice(1).map((t) => t + 1000), 2100, 2200, 2300, 2400, 2500]);
+  } finally {
+    s.stop();
+    mock.timers.reset();
+    tree.cleanup();
+  }
+});
+
+test("alongside(): ticks 200 ms apart (as the governor stretches them) carry it at every tick, with no wake-ups of its own", () => {
+  const tree = new FakeProcTree();
+  tree.set(402, { ppid: 1, rss: 1000 });
+  let clock = 0;
+  mock.timers.enable({ apis: ["setTimeout"] });
+  const s = new MemorySampler({ procRoot: tree.root, platform: "linux", fs: tree.fs(), clock: () => clock, discover: false, adaptive: false, intervalMs: 200, tickBudget: 0 });
+  try {
+    s.watch(402);
+    const at: number[] = [];
+    s.alongside(() => at.push(clock), 100);
+    s.start();
+    for (let i = 0; i < 20; i++) {
+      clock += 50;
+      mock.timers.tick(50);
+    }
+    assert.equal(s.stats().ticks, 6);
+    assert.deepEqual(at, [0, 200, 400, 600, 800, 1000]);
+  } finally {
+    s.stop();
+    mock.timers.reset();
+    tree.cleanup();
+  }
+});

@@ -174,6 +174,8 @@ const MiB = 1024 * 1024;
  * pool of 32 workers then costs a quarter of the /proc reads. Peaks in between are not lost:
  * VmHWM (status) is a high-water mark.
  */
+/** A wake-up this close to a tick's due time is that tick, fired early (see loop()). */
+const EARLY_TICK_MS = 10;
 const QUIET_TICKS = 4;
 const QUIET_EVERY = 4;
 const SAMPLE_FIELDS = [
@@ -329,7 +331,7 @@ export class MemorySampler {
 
   // scheduling
   private timer: NodeJS.Timeout | null = null;
-  private beside: { fn: () => void; everyMs: number; lastPerf: number } | null = null;
+  private beside: { fn: () => void; everyMs: number; ownWakeAfterMs: number; lastPerf: number } | null = null;
   private startedPerf: number | null = null;
   private nextDue = 0;
   private tickNo = 0;
@@ -467,13 +469,15 @@ export class MemorySampler {
   }
 
   /**
-   * Runs `fn` after the timer's ticks, about every `everyMs` (or at every tick when ticks are
-   * further apart): the session's log poll rides on the sampler's wake-ups instead of a timer of
-   * its own. On a VM each wake-up of an idle node costs ~0.1 ms of CPU. fn's CPU time is kept out
-   * of what the tick governor charges to sampling.
+   * Runs `fn` from the sampler's timer, after a tick, about every `everyMs` (at every tick when
+   * ticks are further apart, as when the governor stretches the interval with many processes).
+   * Only when ticks are more than `ownWakeAfterMs` apart (a long `intervalMs`) does it get
+   * wake-ups of its own, every `everyMs`, in between. The session's log poll rides on the
+   * sampler's wake-ups this way instead of a timer of its own: on a VM each wake-up of an idle
+   * node costs ~0.1 ms of CPU. fn's CPU time is kept out of what the governor charges to sampling.
    */
-  alongside(fn: () => void, everyMs: number): void {
-    this.beside = { fn, everyMs, lastPerf: -Infinity };
+  alongside(fn: () => void, everyMs: number, ownWakeAfterMs = 250): void {
+    this.beside = { fn, everyMs, ownWakeAfterMs, lastPerf: -Infinity };
   }
 
   /** A process started being tracked (watched or discovered). */
@@ -536,6 +540,16 @@ export class MemorySampler {
   }
 
   private loop = (): void => {
+    const b = this.beside;
+    const woke = this.clock();
+    // Woken for `alongside` alone: ticks are further apart than its period. A tick's timer can
+    // fire a few ms early (libuv dates it from the loop's cached time, before the last tick's
+    // work); within EARLY_TICK_MS of its due time a wake-up is that tick.
+    if (b && this.nextDue - woke > EARLY_TICK_MS) {
+      this.runBeside(b, woke);
+      this.schedule(this.clock());
+      return;
+    }
     const c0 = cpuMicrosNow();
     const outside = this.lastLoopCpu === null ? null : Math.max(0, c0 - this.lastLoopCpu);
     try {
@@ -554,22 +568,32 @@ export class MemorySampler {
     }
     const perfNow = this.clock();
     const interval = this.effectiveInterval(perfNow);
-    const b = this.beside;
-    if (b && perfNow - b.lastPerf >= b.everyMs - interval / 2) {
-      b.lastPerf = perfNow;
-      try {
-        b.fn();
-      } catch {
-        this.st.errors++;
-      }
-      this.lastLoopCpu = cpuMicrosNow();
-    }
+    // within half a tick of its period: at 50 ms ticks and 100 ms, every other tick
+    if (b && perfNow - b.lastPerf >= b.everyMs - interval / 2) this.runBeside(b, perfNow);
     this.st.intervalMs = interval;
     this.nextDue += interval;
     if (this.nextDue < perfNow) this.nextDue = perfNow + interval; // fell behind: skip, don't burst
-    this.timer = setTimeout(this.loop, Math.max(0, this.nextDue - perfNow));
-    this.timer.unref();
+    this.schedule(perfNow);
   };
+
+  /** The next wake-up: the next tick, or `alongside`'s turn if it has wake-ups of its own and that comes first. */
+  private schedule(perfNow: number): void {
+    const b = this.beside;
+    const own = b !== null && this.nextDue - perfNow > b.ownWakeAfterMs;
+    const due = own ? Math.min(this.nextDue, b.lastPerf + b.everyMs) : this.nextDue;
+    this.timer = setTimeout(this.loop, Math.max(0, due - perfNow));
+    this.timer.unref();
+  }
+
+  private runBeside(b: NonNullable<MemorySampler["beside"]>, perfNow: number): void {
+    b.lastPerf = perfNow;
+    try {
+      b.fn();
+    } catch {
+      this.st.errors++;
+    }
+    this.lastLoopCpu = cpuMicrosNow(); // its CPU time is not the sampler's
+  }
 
   private burstMs(): number {
     return this.budget <= 0 ? 0 : Math.max(20, this.budget * 5000);
