@@ -928,3 +928,32 @@ test("alongside(): ticks 200 ms apart (as the governor stretches them) carry it 
     rig.done();
   }
 });
+
+test("a quiet process that exited is not carried into the tick whose smaps read shows its parent's PSS rising by the pages it shared", () => {
+  const tree = new FakeProcTree();
+  try {
+    const MB = (n: number) => n * 1024; // the fake tree speaks kB
+    tree.set(300, { ppid: 1, rss: MB(243), smaps: { pss: MB(205), sc: MB(200), sd: 0, pc: 0, pd: MB(43) } });
+    tree.set(301, { ppid: 300, rss: MB(241), smaps: { pss: MB(204), sc: MB(200), sd: 0, pc: 0, pd: MB(41) } });
+    let clock = 0;
+    const s = new MemorySampler({ procRoot: tree.root, platform: "linux", fs: tree.fs(), clock: () => clock, discover: false, smapsBudget: 1, adaptive: false });
+    const pidsOfTick: number[][] = [];
+    s.onTick((_t, batch) => pidsOfTick.push(batch.map((b) => b.pid)));
+    s.watch(300);
+    s.watch(301);
+    const tick = () => {
+      clock += 50;
+      s.sampleOnce();
+    };
+    for (let i = 0; i < 8; i++) tick(); // both quiet from here on
+    // quiet processes are read when (tick + pid) % 4 === 0: the next tick reads 300 and skips 301
+    while ((s.stats().ticks + 1 + 300) % 4 !== 0) tick();
+    tree.dead.add(301); // exited; the parent reads its pages alone now
+    tree.update(300, { minflt: 5000, smaps: { pss: MB(242), sc: 0, sd: 0, pc: MB(200), pd: MB(43) } });
+    tick();
+    assert.deepEqual(pidsOfTick.at(-1), [300], "301's carried figures are not in the tick that counts its pages in 300");
+    assert.equal(typeof s.series().find((x) => x.pid === 301)?.exitedAt, "number", "301 is seen gone in that very tick");
+  } finally {
+    tree.cleanup();
+  }
+});

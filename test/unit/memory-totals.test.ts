@@ -26,6 +26,27 @@ test("Σ PSS is aligned by sample time; a process counts only between its first 
   assert.equal(totals.maxCowBrokenBytes, null);
 });
 
+test("a process counts until its end, not until its last sample: figures carried past its exit are not summed", () => {
+  // Two fork children shared 36 MB of the parent's pages and exited at 150. The parent's own exit
+  // sample (t=160) shows those pages as its own; the children's figures, carried by the sampler
+  // for a few ticks without a read, run to t=200 and must not be added on top at 160 or 200.
+  const p = new ProfileBuilder()
+    .process({ pid: 1, endedAt: 220 })
+    .process({ pid: 2, ppid: 1, endedAt: 150 })
+    .process({ pid: 3, ppid: 1, endedAt: 150 })
+    .memory(1, [[0, { pss: 205 * MB, rss: 243 * MB }], [100, { pss: 205 * MB, rss: 243 * MB }], [160, { pss: 242 * MB, rss: 243 * MB }], [200, { pss: 242 * MB, rss: 243 * MB }]])
+    .memory(2, [[0, { pss: 204 * MB, rss: 241 * MB }], [100, { pss: 204 * MB, rss: 241 * MB }], [200, { pss: 204 * MB, rss: 241 * MB }]])
+    .memory(3, [[0, { pss: 204 * MB, rss: 241 * MB }], [100, { pss: 204 * MB, rss: 241 * MB }], [200, { pss: 204 * MB, rss: 241 * MB }]])
+    .build();
+  assert.deepEqual(sumSeries(p.processes).map((x) => [x.t, x.pss! / MB, x.processes]), [
+    [0, 613, 3],
+    [100, 613, 3],
+    [160, 242, 1],
+    [200, 242, 1],
+  ]);
+  assert.equal(computeMemoryTotals(p.processes, []).peakPssSum, 613 * MB, "not 650 (242 + 2 × 204)");
+});
+
 test("a missing sample inside a process's life carries its previous one; RSS stands in for missing PSS", () => {
   const p = new ProfileBuilder()
     .process({ pid: 1 })

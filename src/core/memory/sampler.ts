@@ -238,6 +238,8 @@ class Proc {
    * the PSS credited for them may have landed on siblings instead): re-read it without waiting.
    */
   sharingMoved = false;
+  /** The tick in which the quiet rule last skipped its reads (its figures carried). */
+  skippedTick = -1;
   /**
    * Bytes of minor faults since the last smaps read not explained by RSS moving in the same tick:
    * copy-on-write breaks, or pages allocated and freed again within the tick (allocation churn).
@@ -331,6 +333,8 @@ export class MemorySampler {
 
   // scheduling
   private timer: NodeJS.Timeout | null = null;
+  /** Set by a smaps read in this tick that found sharers gone (see tick()). */
+  private sharersLeft = false;
   private beside: { fn: () => void; everyMs: number; ownWakeAfterMs: number; lastPerf: number } | null = null;
   private startedPerf: number | null = null;
   private nextDue = 0;
@@ -620,6 +624,7 @@ export class MemorySampler {
     for (const p of this.live.values()) {
       if (!full && p.quietTicks >= QUIET_TICKS && (this.tickNo + p.series.pid) % QUIET_EVERY !== 0) {
         p.changedThisTick = false;
+        p.skippedTick = this.tickNo;
         continue;
       }
       let alive: boolean;
@@ -635,12 +640,27 @@ export class MemorySampler {
     }
     if (changed) this.treeEpoch++;
 
-    if (this.smapsSupported !== false) this.guard(() => this.readSmapsDue(perfNow, interval, full));
+    if (this.smapsSupported !== false) {
+      this.sharersLeft = false;
+      this.guard(() => this.readSmapsDue(perfNow, interval, full));
+      // A process's PSS rose beyond its RSS: pages it shared lost sharers, most likely a process
+      // that exited. One skipped as quiet this tick may be that process: sampled with its carried
+      // figures it would count those pages twice in this tick's Σ PSS. Read them all now.
+      if (this.sharersLeft) this.guard(() => this.readSkipped(t, perfNow));
+    }
     if (this.scanShm && (full || perfNow - this.lastShmScanPerf >= this.shmScanMs)) {
       this.lastShmScanPerf = perfNow;
       this.guard(() => this.scanShmMaps());
     }
     this.emitSamples(t);
+  }
+
+  private readSkipped(t: number, perfNow: number): void {
+    for (const p of this.live.values()) {
+      if (p.skippedTick !== this.tickNo) continue;
+      p.skippedTick = -1;
+      if (!this.readFast(p, t, perfNow, false) || p.changedThisTick) this.treeEpoch++;
+    }
   }
 
   private guard(fn: () => void): void {
@@ -887,6 +907,10 @@ export class MemorySampler {
     p.smapsEpoch = this.treeEpoch;
     if ((vals[SM.Pss] as number) < 0) return dt; // unrecognisable content: keep what we had
     if (p.series.smaps !== "ok" && this.estimate) this.debitForkParent(p, vals);
+    const pssOld = p.smaps[SM.Pss] as number;
+    if (pssOld >= 0 && p.rssAtSmaps > 0 && (vals[SM.Pss] as number) - pssOld - (p.rss - p.rssAtSmaps) > Math.max(4 * MiB, 0.02 * pssOld)) {
+      this.sharersLeft = true;
+    }
     p.smaps.set(vals);
     p.sharingMoved = false;
     p.smapsTick = this.tickNo;

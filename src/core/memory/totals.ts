@@ -25,21 +25,25 @@ export interface SumPoint {
 }
 
 /**
- * Σ over processes at each distinct sample time. A process counts from its first to its last
- * sample; between its own samples its latest one is carried forward (so a tick at which one
- * process was skipped, e.g. a transient read error, does not dip the sum). Where a process has no
- * PSS (before its first smaps_rollup read, or never), its RSS stands in, and `pss` is null only
- * when no process had PSS at that time.
+ * Σ over processes at each distinct sample time. A process counts from its first sample to its
+ * last one or its end, whichever is earlier; between its own samples its latest one is carried
+ * forward (so a tick at which one process was skipped, e.g. a transient read error, does not dip
+ * the sum). The end matters: a quiet process's figures are carried for a few ticks without a read,
+ * so its series can run on past its exit, while the processes it shared pages with already show
+ * those pages in their own PSS. Where a process has no PSS (before its first smaps_rollup read, or
+ * never), its RSS stands in, and `pss` is null only when no process had PSS at that time.
  */
-export function sumSeries(processes: readonly Pick<ProcessInfo, "samples">[]): SumPoint[] {
+export function sumSeries(processes: readonly (Pick<ProcessInfo, "samples"> & { endedAt?: number | null })[]): SumPoint[] {
   interface Cursor { samples: MemorySample[]; i: number; first: number; last: number }
   const cursors: Cursor[] = [];
   const times = new Set<number>();
   for (const p of processes) {
     if (p.samples.length === 0) continue;
     const samples = isSorted(p.samples) ? p.samples : [...p.samples].sort((a, b) => a.t - b.t);
-    cursors.push({ samples, i: -1, first: (samples[0] as MemorySample).t, last: (samples[samples.length - 1] as MemorySample).t });
-    for (const s of samples) times.add(s.t);
+    const end = p.endedAt ?? Infinity;
+    const first = (samples[0] as MemorySample).t;
+    cursors.push({ samples, i: -1, first, last: Math.max(first, Math.min(end, (samples[samples.length - 1] as MemorySample).t)) });
+    for (const s of samples) if (s.t <= end) times.add(s.t);
   }
   const sorted = [...times].sort((a, b) => a - b);
   const out: SumPoint[] = [];
