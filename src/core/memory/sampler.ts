@@ -167,6 +167,8 @@ type SeriesListener = (series: ProcessSeries) => void;
 
 const NO_FD = -1;
 const MiB = 1024 * 1024;
+/** A wake-up this close to a tick's due time is that tick, fired early (see loop()). */
+const EARLY_TICK_MS = 10;
 /**
  * A process whose memory has not moved (no fault, same resident pages) for QUIET_TICKS ticks is
  * read every QUIET_EVERY-th tick only (staggered by pid; its figures are carried meanwhile, and
@@ -174,8 +176,6 @@ const MiB = 1024 * 1024;
  * pool of 32 workers then costs a quarter of the /proc reads. Peaks in between are not lost:
  * VmHWM (status) is a high-water mark.
  */
-/** A wake-up this close to a tick's due time is that tick, fired early (see loop()). */
-const EARLY_TICK_MS = 10;
 const QUIET_TICKS = 4;
 const QUIET_EVERY = 4;
 const SAMPLE_FIELDS = [
