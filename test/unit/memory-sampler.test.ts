@@ -855,78 +855,74 @@ test("a process whose memory has not moved for 4 ticks is read every 4th tick; i
 });
 
 /**
- * A sampler of one fake process on Node's mocked setTimeout and an injected clock, started with
- * `alongside(fn, 100)`; `advance(ms, step)` moves both in steps. tickBudget 0: the governor would
- * stretch the interval by the real CPU time of the ticks.
+ * Runs `body` with a sampler of one fake process on Node's mocked setTimeout and an injected
+ * clock, started with `alongside(poll, 100)`. `at` collects the clock at each poll (before
+ * `onPoll` runs, which may throw); `advance(ms, step)` moves the clock and the timers in steps.
+ * tickBudget 0: the governor would stretch the interval by the real CPU time of the ticks.
  */
-function timerRig(intervalMs: number, fn: (clock: () => number) => void) {
+function withTimerRig(
+  intervalMs: number,
+  body: (rig: { s: MemorySampler; at: number[]; advance: (ms: number, step: number) => void }) => void,
+  onPoll: (polls: number) => void = () => {},
+): void {
   const tree = new FakeProcTree();
   tree.set(400, { ppid: 1, rss: 1000 });
   let clock = 0;
   mock.timers.enable({ apis: ["setTimeout"] });
   const s = new MemorySampler({ procRoot: tree.root, platform: "linux", fs: tree.fs(), clock: () => clock, discover: false, adaptive: false, intervalMs, tickBudget: 0 });
-  s.watch(400);
-  s.alongside(() => fn(() => clock), 100);
-  s.start(); // ticks at once
-  return {
-    s,
-    advance(ms: number, step: number) {
-      for (let t = 0; t < ms; t += step) {
-        clock += step;
-        mock.timers.tick(step);
-      }
-    },
-    done() {
-      s.stop();
-      mock.timers.reset();
-      tree.cleanup();
-    },
-  };
+  const at: number[] = [];
+  try {
+    s.watch(400);
+    s.alongside(() => onPoll(at.push(clock)), 100);
+    s.start(); // ticks at once
+    body({
+      s,
+      at,
+      advance(ms, step) {
+        for (let t = 0; t < ms; t += step) {
+          clock += step;
+          mock.timers.tick(step);
+        }
+      },
+    });
+  } finally {
+    s.stop();
+    mock.timers.reset();
+    tree.cleanup();
+  }
 }
 
 test("alongside(): the session's poll rides on the timer's ticks, every other 50 ms tick, and survives a throw", () => {
-  const at: number[] = [];
-  const rig = timerRig(50, (clock) => {
-    at.push(clock());
-    if (at.length === 2) throw new Error("a poll that fails");
-  });
-  try {
-    rig.advance(1000, 50);
-    assert.equal(rig.s.stats().ticks, 21, "the timer kept ticking every 50 ms");
+  const failSecond = (polls: number) => {
+    if (polls === 2) throw new Error("a poll that fails");
+  };
+  withTimerRig(50, ({ s, at, advance }) => {
+    advance(1000, 50);
+    assert.equal(s.stats().ticks, 21, "the timer kept ticking every 50 ms");
     assert.deepEqual(at, [0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000], "every other tick, the throw included");
-    assert.equal(rig.s.stats().errors, 1, "the throw is counted");
-    rig.s.stop();
-    rig.advance(500, 50);
+    assert.equal(s.stats().errors, 1, "the throw is counted");
+    s.stop();
+    advance(500, 50);
     assert.equal(at.length, 11, "nothing after stop()");
-  } finally {
-    rig.done();
-  }
+  }, failSecond);
 });
 
 test("alongside(): ticks more than 250 ms apart (a 1 s interval) give it wake-ups of its own every 100 ms", () => {
-  const at: number[] = [];
-  const rig = timerRig(1000, (clock) => void at.push(clock()));
-  try {
-    rig.advance(2500, 100);
-    assert.equal(rig.s.stats().ticks, 3, "sampling ticks at 0, 1000 and 2000 ms only");
+  withTimerRig(1000, ({ s, at, advance }) => {
+    advance(2500, 100);
+    assert.equal(s.stats().ticks, 3, "sampling ticks at 0, 1000 and 2000 ms only");
     // every 100 ms while the next tick is more than 250 ms away, then with that tick
     const second = [0, 100, 200, 300, 400, 500, 600, 700, 800, 1000];
     assert.deepEqual(at, [...second, ...second.slice(1).map((t) => t + 1000), 2100, 2200, 2300, 2400, 2500]);
-  } finally {
-    rig.done();
-  }
+  });
 });
 
 test("alongside(): ticks 200 ms apart (as the governor stretches them) carry it at every tick, with no wake-ups of its own", () => {
-  const at: number[] = [];
-  const rig = timerRig(200, (clock) => void at.push(clock()));
-  try {
-    rig.advance(1000, 50);
-    assert.equal(rig.s.stats().ticks, 6);
+  withTimerRig(200, ({ s, at, advance }) => {
+    advance(1000, 50);
+    assert.equal(s.stats().ticks, 6);
     assert.deepEqual(at, [0, 200, 400, 600, 800, 1000]);
-  } finally {
-    rig.done();
-  }
+  });
 });
 
 test("a quiet process that exited is not carried into the tick whose smaps read shows its parent's PSS rising by the pages it shared", () => {
