@@ -30,7 +30,7 @@ import { clearTimeout, setTimeout } from "node:timers";
 import { figureAt, makeTools } from "./suite/tools.mjs";
 import { readSmem, snapshotProc } from "./smem-compare.mjs";
 import { summarize as summarizeCpuProfile } from "./suite/cpuprof.mjs";
-import { median, renderResults, renderHeadline } from "./suite/report.mjs";
+import { median, medianInterval, renderResults, renderHeadline } from "./suite/report.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SUITE = join(ROOT, "bench", "suite");
@@ -320,6 +320,63 @@ function samplerProfile(w) {
   return res;
 }
 
+/**
+ * Node's own start-up, `node -e 0` with the bench's environment (median of 15): the least any
+ * node-hosted CLI adds to a run. Also without NODE_EXTRA_CA_CERTS when it is set, since node
+ * then parses that CA bundle before running anything (nodejs/node#40524).
+ */
+function nodeStart() {
+  const time = (env) => {
+    const walls = [];
+    for (let i = 0; i < 15; i++) {
+      const t = process.hrtime.bigint();
+      spawnSync(process.execPath, ["-e", "0"], { env, stdio: "ignore" });
+      walls.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    return median(walls);
+  };
+  const env = cleanEnv();
+  const extraCa = !!env.NODE_EXTRA_CA_CERTS;
+  const { NODE_EXTRA_CA_CERTS: _ca, ...withoutCa } = env;
+  return { ms: time(env), extraCa, withoutExtraCaMs: extraCa ? time(withoutCa) : null };
+}
+
+/**
+ * Python bytecodes per round trip by function, every process and thread (bench/suite/bytecodes.py
+ * at two loop lengths, the difference), plain and under the harness: a deterministic profile of
+ * the hooks' hot path.
+ */
+function bytecodeProfile(w, [n1, n2]) {
+  const perRoundTrip = {};
+  for (const mode of ["plain", "harness"]) {
+    const counts = [];
+    for (const n of [n1, n2]) {
+      const dir = mkdtempSync(join(tmpdir(), "wmbench-bytecodes-"));
+      const { env, runDir } = mode === "harness" ? harnessEnv() : { env: cleanEnv(), runDir: null };
+      env.WMPROF_HOT_SCALE = "1000"; // tracing is ~50x slower: see bytecodes.py
+      const runner = mode === "harness" ? join(HARNESS, "wmprof_run.py") : "-";
+      const r = spawnSync(PYTHON, [join(SUITE, "bytecodes.py"), join(dir, "bc"), runner, w.scriptPath, String(n)], { env, encoding: "utf8" });
+      const c = new Map();
+      for (const f of readdirSync(dir)) for (const [file, fn, k] of readJson(join(dir, f)) ?? []) c.set(`${fn} (${file})`, (c.get(`${fn} (${file})`) ?? 0) + k);
+      rmSync(dir, { recursive: true, force: true });
+      if (runDir) rmSync(runDir, { recursive: true, force: true });
+      if (r.status !== 0) return { workload: w.id, error: r.stderr.trim().split("\n").slice(-3).join("\n") };
+      counts.push(c);
+    }
+    const [a, b] = counts;
+    perRoundTrip[mode] = Object.fromEntries([...new Set([...a.keys(), ...b.keys()])].map((k) => [k, ((b.get(k) ?? 0) - (a.get(k) ?? 0)) / (n2 - n1)]));
+  }
+  return { workload: w.id, n: [n1, n2], ...perRoundTrip };
+}
+
+/** User-space instructions per round trip under callgrind (bench/overhead.mjs --instructions). */
+function instructionCount(workload) {
+  const r = spawnSync(process.execPath, [join(ROOT, "bench", "overhead.mjs"), "--instructions", "--workload", workload, "--python", PYTHON, "--json"],
+    { env: cleanEnv(), encoding: "utf8" });
+  if (r.status !== 0) return { workload, error: (r.stderr || "").trim().split("\n").slice(-2).join("\n") };
+  return { workload, ...JSON.parse(r.stdout) };
+}
+
 /** -X importtime of an empty script, plain and under the runner: what the harness adds at start-up. */
 function importTime() {
   const script = join(WL, "z_empty.py");
@@ -388,6 +445,10 @@ async function main() {
     const r = await runOnce(t, warm, { timeoutS: 120 });
     if (!r.ok) log(`warm-up: ${t.name} failed: ${r.errorTail}`);
   }
+
+  const nodeStartup = nodeStart();
+  log(`node's own start-up (node -e 0): ${nodeStartup.ms.toFixed(1)} ms` +
+    (nodeStartup.extraCa ? `; ${nodeStartup.withoutExtraCaMs.toFixed(1)} ms without NODE_EXTRA_CA_CERTS` : ""));
 
   const runs = [];
   const giveUp = new Map(); // "tool|workload" -> timeouts
@@ -459,7 +520,13 @@ async function main() {
   if (!flag("no-diag")) {
     log("[diag] cProfile of the harness hooks, -X importtime, --cpu-prof of wmprof on (f) ...");
     const n = QUICK ? 5000 : 20000;
+    log("[diag] bytecodes per round trip of (a) and (b), plain and under the harness ...");
+    const bytecodes = ["a", "b"].map((id) => bytecodeProfile(WORKLOADS.find((w) => w.id === id), QUICK ? [200, 600] : [1000, 3000]));
+    const valgrind = spawnSync("valgrind", ["--version"], { stdio: "ignore" }).status === 0;
+    if (valgrind && !QUICK) log("[diag] callgrind: user-space instructions per Pipe and Queue round trip ...");
     diag = {
+      bytecodes,
+      instructions: valgrind && !QUICK ? ["pipe", "queue"].map(instructionCount) : null,
       hooks: ["a", "b"].map((id) => hookProfile(WORKLOADS.find((w) => w.id === id), n)),
       importTime: importTime(),
       sampler: WORKLOADS.some((w) => w.id === "f") ? samplerProfile(WORKLOADS.find((w) => w.id === "f")) : null,
@@ -471,7 +538,7 @@ async function main() {
     tools: active.map((t) => ({ name: t.name, label: t.label })),
     workloads: workloads.map(({ id, title, script, argv, target, samplerTarget, env }) => ({ id, title, script, argv, target, samplerTarget, env })),
     probe: { id: PROBE.id, title: PROBE.title, script: PROBE.script, argv: PROBE.argv, runs: probe },
-    runs, accuracy, ingest, ingestProfile, webview, diag,
+    nodeStart: nodeStartup, runs, accuracy, ingest, ingestProfile, webview, diag,
     minutes: (Date.now() - t0) / 60000,
   };
   const stats = aggregate(result);
@@ -505,7 +572,7 @@ function aggregate(result) {
         runs: rs.length, ok: ok.length, timedOut: rs.filter((r) => r.timedOut).length, failed: rs.filter((r) => !r.ok && !r.timedOut && !r.skipped).length,
         skipped: rs.filter((r) => r.skipped).length,
         wall: median(ok.map((r) => r.wall)), cpu: median(ok.map((r) => r.cpu)),
-        wallRatio: median(ratio("wall")), wallSpread: spread(ratio("wall")),
+        wallRatio: median(ratio("wall")), wallSpread: spread(ratio("wall")), wallInterval: medianInterval(ratio("wall")),
         cpuRatio: median(ratio("cpu")), cpuSpread: spread(ratio("cpu")),
         loopRatio: median(loopRatio), loopSpread: spread(loopRatio),
         selfHwmKiB: median(ok.map((r) => r.selfHwmKiB)),

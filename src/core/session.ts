@@ -56,6 +56,9 @@ export interface LiveStatus {
 const POLL_MS = 100;
 const UPDATE_MS = 250;
 const DRAIN_MS = 1500;
+/** Stragglers are looked for again after 4, 8, 16, 32 ms, then every 50 ms. */
+const DRAIN_FIRST_MS = 4;
+const DRAIN_STEP_MS = 50;
 const WATCH_RETRY_MS = 1000;
 
 export class ProfileSession {
@@ -242,10 +245,11 @@ export class ProfileSession {
     this.exitCode = code ?? (signal ? -(osConstants.signals[signal] ?? 1) : null);
     if (this.child.pid !== undefined) this.model.setExit(this.child.pid, this.exitCode, this.endedAtMs);
     // Children that outlive the main process (daemons, the resource tracker) get a moment to write
-    // their last lines; on Stop they are killed instead.
+    // their last lines; on Stop they are killed instead. The first looks come soon: a spawn run's
+    // resource tracker exits a few ms after the main process, and every ms here is the user's wait.
     const deadline = Date.now() + (this.stopRequested ? 0 : DRAIN_MS);
-    while (Date.now() < deadline && this.stragglers().length > 0) {
-      await sleep(50);
+    for (let wait = DRAIN_FIRST_MS; Date.now() < deadline && this.stragglers().length > 0; wait = Math.min(DRAIN_STEP_MS, wait * 2)) {
+      await sleep(wait);
       this.tailer.poll();
     }
     if (this.stopRequested) this.signalTree("SIGKILL");
