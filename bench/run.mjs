@@ -581,6 +581,7 @@ function aggregate(result) {
         minflt: median(ok.map((r) => r.minflt)),
         parentRssKiB: median(parentRss),
         steadyCpuPct: median(ok.map((r) => r.steadyCpuPct ?? null)), steadyCpuSpread: spread(ok.map((r) => r.steadyCpuPct ?? null)),
+        steadyCpuInterval: medianInterval(ok.map((r) => r.steadyCpuPct ?? null)),
         seen: ok.map((r) => r.seen).filter(Boolean),
         errors: [...new Set(rs.filter((r) => !r.ok).map((r) => r.errorTail?.split("\n").pop()))].filter(Boolean),
       };

@@ -177,8 +177,9 @@ export function targets(result) {
   }
   const f = wm("f");
   if (f) {
-    const met = f.steadyCpuPct !== null && f.steadyCpuPct <= 2;
-    rows.push({ what: "(f) profiler (node) CPU while 32 workers run", target: "≤ 2 % of one core", measured: `${f.steadyCpuPct === null ? "–" : f.steadyCpuPct.toFixed(2)} % [${sp(f.steadyCpuSpread)}]`, met, by: met ? "" : `${(f.steadyCpuPct - 2).toFixed(2)} points over` });
+    rows.push({ what: "(f) profiler (node) CPU while 32 workers run", target: "≤ 2 % of one core",
+      measured: `${f.steadyCpuPct === null ? "–" : f.steadyCpuPct.toFixed(2)} % [${sp(f.steadyCpuSpread)}], 95 % interval of the median ${f.steadyCpuInterval ? sp(f.steadyCpuInterval) : "–"} %`,
+      ...ratioVerdict(f.steadyCpuPct, f.steadyCpuInterval, 2) });
   }
   const ing = result.ingest;
   if (ing && !ing.error) {
@@ -209,12 +210,13 @@ function bytecodeLines(b) {
   const p = sum(b.plain);
   const h = sum(b.harness);
   const L = [`(${b.workload}) Python bytecodes per round trip, both processes and every thread (${b.n[0]} and ${b.n[1]} round trips, the difference): ` +
-    `plain ${p.toFixed(0)}, harness ${h.toFixed(0)} (+${(h - p).toFixed(0)}, ${pct((100 * (h - p)) / p)}). Per function:`, ""];
+    `plain ${p.toFixed(0)}, harness ${h.toFixed(0)} (+${(h - p).toFixed(0)}, ${pct((100 * (h - p)) / p)}). The functions that differ (the rest run the same bytecodes either way):`, ""];
   L.push("| function (file) | plain | harness | difference |", "| --- | --- | --- | --- |");
+  // Only what differs: every other function runs the same bytecodes with and without the harness.
   const names = [...new Set([...Object.keys(b.plain), ...Object.keys(b.harness)])]
-    .filter((k) => Math.abs(b.plain[k] ?? 0) >= 0.5 || Math.abs(b.harness[k] ?? 0) >= 0.5)
+    .filter((k) => Math.abs((b.harness[k] ?? 0) - (b.plain[k] ?? 0)) >= 0.5)
     .sort((a, c) => Math.abs((b.harness[c] ?? 0) - (b.plain[c] ?? 0)) - Math.abs((b.harness[a] ?? 0) - (b.plain[a] ?? 0)) || a.localeCompare(c));
-  for (const k of names.slice(0, 16)) {
+  for (const k of names) {
     const a = b.plain[k] ?? 0;
     const c = b.harness[k] ?? 0;
     L.push(`| ${k} | ${a.toFixed(1)} | ${c.toFixed(1)} | ${c - a >= 0 ? "+" : ""}${(c - a).toFixed(1)} |`);
