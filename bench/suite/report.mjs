@@ -449,7 +449,8 @@ export function renderResults(result) {
         ins.map((r) => `${r.workload} plain ${r.plainPerRoundTrip.toLocaleString("en")}, harness ${r.wmprofPerRoundTrip.toLocaleString("en")} (${x(r.ratio, 3)})`).join("; ") +
         ". The noise-free figure for the hooks' cost; the wall ratios above add the machine's noise and the node process.", "");
     }
-    for (const b of result.diag.bytecodes ?? []) if (!b.error) L.push(...bytecodeLines(b));
+    for (const r of (result.diag.instructions ?? []).filter((a) => a.error)) L.push(`callgrind of ${r.workload} failed: ${r.error}`, "");
+    for (const b of result.diag.bytecodes ?? []) L.push(...(b.error ? [`(${b.workload}) bytecode count failed: ${b.error}`, ""] : bytecodeLines(b)));
     for (const h of result.diag.hooks) {
       if (!h.harness?.top) continue;
       L.push(`cProfile, (${h.workload}) ${h.n} round trips, harness functions in the parent process (all threads):`, "");
