@@ -288,13 +288,18 @@ function harnessEnv() {
   return { env, runDir };
 }
 
+/** How a diagnostic runs a workload plainly ("-" as runner) or under the harness runner, with its run folder. */
+function pythonMode(mode) {
+  if (mode !== "harness") return { env: cleanEnv(), runDir: null, runner: "-" };
+  return { ...harnessEnv(), runner: join(HARNESS, "wmprof_run.py") };
+}
+
 /** cProfile of the parent process (all threads), plain and under the harness runner. */
 function hookProfile(w, n) {
   const out = {};
   for (const mode of ["plain", "harness"]) {
     const f = join(tmpdir(), `wmbench-hookprof-${process.pid}-${w.id}-${mode}.json`);
-    const { env, runDir } = mode === "harness" ? harnessEnv() : { env: cleanEnv(), runDir: null };
-    const runner = mode === "harness" ? join(HARNESS, "wmprof_run.py") : "-";
+    const { env, runDir, runner } = pythonMode(mode);
     const r = spawnSync(PYTHON, [join(SUITE, "hookprof.py"), f, HARNESS, runner, w.scriptPath, String(n)], { env, encoding: "utf8" });
     if (runDir) rmSync(runDir, { recursive: true, force: true });
     out[mode] = r.status === 0 ? readJson(f) : { error: r.stderr.trim().split("\n").slice(-3).join("\n") };
@@ -352,9 +357,8 @@ function bytecodeProfile(w, [n1, n2]) {
     const counts = [];
     for (const n of [n1, n2]) {
       const dir = mkdtempSync(join(tmpdir(), "wmbench-bytecodes-"));
-      const { env, runDir } = mode === "harness" ? harnessEnv() : { env: cleanEnv(), runDir: null };
+      const { env, runDir, runner } = pythonMode(mode);
       env.WMPROF_HOT_SCALE = "1000"; // tracing is ~50x slower: see bytecodes.py
-      const runner = mode === "harness" ? join(HARNESS, "wmprof_run.py") : "-";
       const r = spawnSync(PYTHON, [join(SUITE, "bytecodes.py"), join(dir, "bc"), runner, w.scriptPath, String(n)], { env, encoding: "utf8" });
       const c = new Map();
       for (const f of readdirSync(dir)) for (const [file, fn, k] of readJson(join(dir, f)) ?? []) c.set(`${fn} (${file})`, (c.get(`${fn} (${file})`) ?? 0) + k);

@@ -5,7 +5,8 @@ harness, and reports the difference per round trip.
 
     python bytecodes.py OUT_PREFIX RUNNER_OR_- SCRIPT [ARGS...]
 
-Each process writes OUT_PREFIX.<pid>.json: [[file, function, count], ...]. Forked children
+Each process writes OUT_PREFIX.<pid>.json: [[file, function, count], ...], its own counts only
+(a forked child starts from zero). Forked children
 inherit the tracer and write theirs from os._exit (multiprocessing's children end there); the
 parent writes from atexit. With RUNNER `-` the script runs plainly; otherwise the runner
 (wmprof_run.py) runs it under the harness, and the caller sets WMPROF_RUN_DIR and friends, and
@@ -61,6 +62,7 @@ def _exit_with_counts(code):
 
 
 os._exit = _exit_with_counts
+os.register_at_fork(after_in_child=counts.clear)  # the parent's counts stay the parent's
 atexit.register(_write)
 target = sys.argv[3:] if runner == "-" else [runner] + sys.argv[3:]
 sys.argv = target
